@@ -1,0 +1,43 @@
+#ifndef ESINK_TRANSPORT_DETAIL_ASIO_CONFIG_HPP
+#define ESINK_TRANSPORT_DETAIL_ASIO_CONFIG_HPP
+
+#include <websocketpp/config/asio.hpp>
+#include <websocketpp/config/asio_no_tls.hpp>
+
+#include <memory>
+
+namespace esink::detail {
+
+/// Per-connection slot for the Engine.IO session a WebSocket connection belongs to, so a
+/// frame finds its session without a map lookup.
+struct ws_connection_slot {
+  std::shared_ptr<void> session;
+  bool probe = false;  ///< The connection is an upgrade probe, not yet the session's transport.
+  bool counted = false;  ///< Counted as an open WebSocket (for a graceful stop).
+};
+
+/// websocketpp configuration: plain TCP, multi-threaded Asio, our connection slot.
+struct plain_config : websocketpp::config::asio {
+  using type = plain_config;
+  using connection_base = ws_connection_slot;
+  static const std::size_t max_message_size = 100000000;
+  static const long timeout_open_handshake = 10000;
+  static const long timeout_close_handshake = 3000;
+  struct transport_config : websocketpp::config::asio::transport_config {};
+  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
+};
+
+/// websocketpp configuration: TLS over multi-threaded Asio.
+struct tls_config : websocketpp::config::asio_tls {
+  using type = tls_config;
+  using connection_base = ws_connection_slot;
+  static const std::size_t max_message_size = 100000000;
+  static const long timeout_open_handshake = 10000;
+  static const long timeout_close_handshake = 3000;
+  struct transport_config : websocketpp::config::asio_tls::transport_config {};
+  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
+};
+
+}  // namespace esink::detail
+
+#endif

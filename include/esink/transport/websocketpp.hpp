@@ -1,0 +1,454 @@
+#ifndef ESINK_TRANSPORT_WEBSOCKETPP_HPP
+#define ESINK_TRANSPORT_WEBSOCKETPP_HPP
+
+#include <esink/error.hpp>
+#include <esink/protocol/engineio/serializer.hpp>
+#include <esink/transport/detail/asio_config.hpp>
+#include <esink/transport/detail/engine_session.hpp>
+#include <esink/transport/detail/http.hpp>
+#include <esink/transport/encoded_packet.hpp>
+#include <esink/transport/http.hpp>
+#include <esink/transport/server_options.hpp>
+#include <esink/transport/socket.hpp>
+#include <esink/transport/socket_namespace.hpp>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <websocketpp/server.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace esink {
+
+/// A Socket.IO v5 / Engine.IO v4 server on websocketpp: HTTP long-polling and WebSocket on
+/// one port, the upgrade between them, namespaces, rooms, acks and binary attachments.
+///
+/// @tparam Config websocketpp configuration: `detail::plain_config` or `detail::tls_config`.
+///
+/// @par Example
+/// @code
+/// esink::socketio_server server(options);
+/// server.of("/").on_connection([](const auto& socket) {
+///   socket->on("message", [](auto& s, esink::message& m, auto ack) { s.emit("message-back", m); });
+/// });
+/// std::error_code ec;
+/// server.start(ec);
+/// @endcode
+///
+/// @par Thread safety
+/// Configure (`of`, `serve_engine`, `on_http`, hooks) before `start`. After it, sockets and
+/// namespaces may be used from any thread; handlers run on the I/O threads.
+template <class Config> class basic_server {
+public:
+  using endpoint_type = websocketpp::server<Config>;
+  using connection_ptr = typename endpoint_type::connection_ptr;
+  using socket_type = basic_socket<Config>;
+  using socket_ptr = std::shared_ptr<socket_type>;
+  using namespace_type = basic_namespace<Config>;
+  using engine_socket = detail::engine_session<Config>;
+  using raw_engine_handler = typename engine_socket::raw_handler;
+
+  explicit basic_server(server_options o) : options_(std::move(o)) {
+    endpoint_.clear_access_channels(websocketpp::log::alevel::all);
+    endpoint_.clear_error_channels(websocketpp::log::elevel::all);
+    of("/");
+  }
+
+  basic_server(const basic_server&) = delete;
+  basic_server& operator=(const basic_server&) = delete;
+  ~basic_server() { stop(); }
+
+  /// The namespace `name` (created on first use; `/` always exists). Call before `start`.
+  namespace_type& of(const std::string& name) {
+    auto& slot = namespaces_[name];
+    if (!slot) slot = std::make_unique<namespace_type>(name);
+    return *slot;
+  }
+
+  /// Serves plain Engine.IO at `path` (e.g. `/engine.io/`): `h` sees every message.
+  void serve_engine(std::string path, raw_engine_handler h) { engines_[normalize(path)] = std::move(h); }
+
+  /// Serves `handler` for requests to exactly `path` (any method).
+  void on_http(std::string path, http_handler handler) { routes_[std::move(path)] = std::move(handler); }
+
+  /// Called once per session that ends, with the reason (for metrics and logs).
+  void on_session_closed(std::function<void(std::error_code)> h) { on_session_closed_ = std::move(h); }
+
+  /// Listens and starts the I/O threads. A port in use or a bad address is reported in `ec`.
+  void start(std::error_code& ec) {
+    ec.clear();
+    endpoint_.init_asio(&ioc_, ec);
+    if (ec) return;
+    endpoint_.set_reuse_addr(true);
+    endpoint_.set_listen_backlog(4096);
+    endpoint_.set_max_message_size(options_.max_payload);
+    // Polling bodies larger than maxPayload are refused by us with 413 (the session closes);
+    // websocketpp would answer far larger ones on its own.
+    endpoint_.set_max_http_body_size(options_.max_payload + 1);
+    endpoint_.set_http_handler([this](websocketpp::connection_hdl h) { on_http_request(h); });
+    endpoint_.set_validate_handler([this](websocketpp::connection_hdl h) { return on_validate(h); });
+    endpoint_.set_open_handler([this](websocketpp::connection_hdl h) { on_open(h); });
+    endpoint_.set_close_handler([this](websocketpp::connection_hdl h) { on_ws_close(h); });
+    endpoint_.set_fail_handler([this](websocketpp::connection_hdl h) { on_ws_close(h); });
+    endpoint_.set_message_handler(
+        [this](websocketpp::connection_hdl h, typename endpoint_type::message_ptr m) { on_message(h, m); });
+
+    asio::ip::address addr = asio::ip::address_v6::any();
+    if (!options_.address.empty()) {
+      asio::error_code aec;
+      addr = asio::ip::make_address(options_.address, aec);
+      if (aec) {
+        ec = make_error_code(error::bad_config);
+        return;
+      }
+    }
+    endpoint_.listen(asio::ip::tcp::endpoint(addr, options_.port), ec);
+    if (ec && options_.address.empty()) {
+      // No IPv6 on this host: listen on every IPv4 address instead.
+      ec.clear();
+      endpoint_.listen(asio::ip::tcp::endpoint(asio::ip::address_v4::any(), options_.port), ec);
+    }
+    if (ec) return;
+    endpoint_.start_accept(ec);
+    if (ec) return;
+    asio::error_code aec;
+    port_ = endpoint_.get_local_endpoint(aec).port();
+
+    work_.emplace(ioc_.get_executor());
+    unsigned n = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+    running_ = true;
+    for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  }
+
+  /// The port listened on (useful with port 0).
+  std::uint16_t local_port() const noexcept { return port_; }
+
+  /// Stops accepting, closes every session (clients see a transport close and reconnect
+  /// elsewhere), waits up to `grace` for WebSocket close handshakes, stops the threads.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000)) {
+    if (!running_.exchange(false)) return;
+    std::error_code ec;
+    endpoint_.stop_listening(ec);
+    std::vector<std::shared_ptr<engine_socket>> all;
+    {
+      std::lock_guard<std::mutex> lk(sessions_mtx_);
+      for (auto& [id, s] : sessions_) all.push_back(s);
+    }
+    for (auto& s : all)
+      s->close(make_error_code(error::server_shutting_down), "server shutting down", detail::close_kind::server);
+    {
+      std::unique_lock<std::mutex> lk(sessions_mtx_);
+      open_ws_cv_.wait_for(lk, grace, [this] { return open_ws_ == 0; });
+    }
+    work_.reset();
+    ioc_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  const server_options& options() const noexcept { return options_; }
+
+  /// Live Engine.IO sessions.
+  std::size_t session_count() const {
+    std::lock_guard<std::mutex> lk(sessions_mtx_);
+    return sessions_.size();
+  }
+
+  asio::io_context& io_context() noexcept { return ioc_; }
+
+  // ---- Used by sessions ----
+
+  namespace_type* find_namespace(std::string_view name) {
+    auto it = namespaces_.find(std::string(name));
+    return it == namespaces_.end() ? nullptr : it->second.get();
+  }
+
+  void remove_session(const std::string& sid, std::error_code why) {
+    {
+      std::lock_guard<std::mutex> lk(sessions_mtx_);
+      sessions_.erase(sid);
+    }
+    if (on_session_closed_) on_session_closed_(why);
+  }
+
+  /// Writes an HTTP response; `deferred` when the request's handler has already returned.
+  void respond(const connection_ptr& con, int status, std::string_view content_type, std::string body,
+               bool deferred) {
+    try {
+      con->set_status(static_cast<websocketpp::http::status_code::value>(status));
+      con->replace_header("Content-Type", std::string(content_type));
+      con->replace_header("Connection", "close");
+      apply_cors(con);
+      con->set_body(std::move(body));
+    } catch (const websocketpp::exception&) {
+      return;  // The connection is already gone.
+    }
+    if (deferred) {
+      std::error_code ec;
+      con->send_http_response(ec);
+    }
+  }
+
+  void respond_engine_error(const connection_ptr& con, error e, bool deferred) {
+    respond(con, e == error::forbidden ? 403 : 400, "application/json", detail::engine_error_body(e), deferred);
+  }
+
+private:
+  static std::string normalize(std::string path) {
+    if (path.empty() || path.back() != '/') path += '/';
+    return path;
+  }
+
+  struct engine_target {
+    typename engine_socket::kind kind;
+    const raw_engine_handler* raw = nullptr;
+  };
+
+  std::optional<engine_target> engine_for(std::string_view path) const {
+    std::string p(path);
+    if (p.empty() || p.back() != '/') p += '/';
+    if (p == normalize(options_.path)) return engine_target{engine_socket::kind::socketio, nullptr};
+    auto it = engines_.find(p);
+    if (it != engines_.end()) return engine_target{engine_socket::kind::raw, &it->second};
+    return std::nullopt;
+  }
+
+  bool origin_allowed(const std::string& origin) const {
+    if (options_.cors_origins.empty() || origin.empty()) return true;
+    return std::find(options_.cors_origins.begin(), options_.cors_origins.end(), origin) !=
+           options_.cors_origins.end();
+  }
+
+  void apply_cors(const connection_ptr& con) {
+    const std::string& origin = con->get_request_header("Origin");
+    if (options_.cors_origins.empty()) {
+      con->replace_header("Access-Control-Allow-Origin", "*");
+    } else if (!origin.empty() && origin_allowed(origin)) {
+      con->replace_header("Access-Control-Allow-Origin", origin);
+      con->replace_header("Access-Control-Allow-Credentials", "true");
+      con->replace_header("Vary", "Origin");
+    }
+  }
+
+  static std::string remote_address(const connection_ptr& con) {
+    asio::error_code ec;
+    auto ep = con->get_raw_socket().remote_endpoint(ec);
+    if (ec) return {};
+    return ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
+  handshake make_handshake(const connection_ptr& con, std::string_view query) {
+    handshake hs;
+    hs.query = std::string(query);
+    hs.origin = con->get_request_header("Origin");
+    hs.remote_address = remote_address(con);
+    return hs;
+  }
+
+  std::shared_ptr<engine_socket> find_session(std::string_view sid) {
+    std::lock_guard<std::mutex> lk(sessions_mtx_);
+    auto it = sessions_.find(std::string(sid));
+    return it == sessions_.end() ? nullptr : it->second;
+  }
+
+  std::shared_ptr<engine_socket> add_session(const engine_target& t, typename engine_socket::transport_kind tk,
+                                             handshake hs) {
+    auto s = std::make_shared<engine_socket>(*this, detail::random_id(), t.kind, t.raw, tk, std::move(hs));
+    std::lock_guard<std::mutex> lk(sessions_mtx_);
+    sessions_.emplace(s->id(), s);
+    return s;
+  }
+
+  /// Checks EIO, transport and sid of an Engine.IO request (protocol v4 §"Handshake").
+  error check_engine_query(std::string_view query, std::string_view expected_transport) const {
+    auto eio = detail::query_value(query, "EIO");
+    auto transport = detail::query_value(query, "transport");
+    if (!transport || (*transport != "polling" && *transport != "websocket")) return error::unknown_transport;
+    if (!eio || *eio != "4") return error::unsupported_protocol_version;
+    if (*transport != expected_transport) return error::bad_request;
+    return error::success;
+  }
+
+  void on_http_request(websocketpp::connection_hdl h) {
+    auto con = endpoint_.get_con_from_hdl(h);
+    const std::string& method = con->get_request().get_method();
+    auto [path, query] = detail::split_target(con->get_resource());
+
+    if (auto target = engine_for(path)) {
+      if (method == "OPTIONS") {
+        respond(con, 204, "text/plain", {}, false);
+        con->replace_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        const std::string& req_headers = con->get_request_header("Access-Control-Request-Headers");
+        if (!req_headers.empty()) con->replace_header("Access-Control-Allow-Headers", req_headers);
+        return;
+      }
+      if (!origin_allowed(con->get_request_header("Origin"))) {
+        return respond_engine_error(con, error::forbidden, false);
+      }
+      if (auto e = check_engine_query(query, "polling"); e != error::success) {
+        // A WebSocket handshake that lacks the Upgrade header lands here too.
+        return respond_engine_error(con, e, false);
+      }
+      auto sid = detail::query_value(query, "sid");
+      if (!sid) {
+        if (method != "GET") return respond_engine_error(con, error::bad_handshake_method, false);
+        auto s = add_session(*target, engine_socket::transport_kind::polling, make_handshake(con, query));
+        std::string body;
+        protocol::engineio::append_packet(
+            body, protocol::engineio::packet_type::open,
+            protocol::engineio::open_payload(s->id(), options_.allow_upgrades,
+                                             static_cast<unsigned>(options_.ping_interval.count()),
+                                             static_cast<unsigned>(options_.ping_timeout.count()),
+                                             options_.max_payload));
+        respond(con, 200, "text/plain; charset=UTF-8", std::move(body), false);
+        s->start(nullptr);
+        return;
+      }
+      auto s = find_session(*sid);
+      if (!s) return respond_engine_error(con, error::unknown_sid, false);
+      if (method == "GET") return s->on_poll(con);
+      if (method == "POST") return s->on_post(con);
+      return respond_engine_error(con, error::bad_request, false);
+    }
+
+    auto route = routes_.find(std::string(path));
+    if (route == routes_.end()) return respond(con, 404, "text/plain; charset=UTF-8", "Not Found", false);
+    http_request req;
+    req.method = method;
+    req.path = std::string(path);
+    req.query = std::string(query);
+    req.body = con->get_request_body();
+    for (const auto& [k, v] : con->get_request().get_headers()) req.headers.emplace_back(k, v);
+    con->defer_http_response();
+    route->second(req, http_responder([this, con](int status, std::string type, std::string body,
+                                                  std::vector<std::pair<std::string, std::string>> headers) {
+      try {
+        for (auto& [k, v] : headers) con->replace_header(k, v);
+      } catch (const websocketpp::exception&) {
+        return;
+      }
+      respond(con, status, type, std::move(body), true);
+    }));
+  }
+
+  bool on_validate(websocketpp::connection_hdl h) {
+    auto con = endpoint_.get_con_from_hdl(h);
+    auto [path, query] = detail::split_target(con->get_resource());
+    auto reject = [&](error e) {
+      con->set_status(e == error::forbidden ? websocketpp::http::status_code::forbidden
+                                            : websocketpp::http::status_code::bad_request);
+      con->replace_header("Content-Type", "application/json");
+      con->set_body(detail::engine_error_body(e));
+      return false;
+    };
+    auto target = engine_for(path);
+    if (!target) {
+      con->set_status(websocketpp::http::status_code::not_found);
+      return false;
+    }
+    if (!origin_allowed(con->get_request_header("Origin"))) return reject(error::forbidden);
+    if (auto e = check_engine_query(query, "websocket"); e != error::success) return reject(e);
+    if (auto sid = detail::query_value(query, "sid")) {
+      auto s = find_session(*sid);
+      if (!s) return reject(error::unknown_sid);
+      if (s->transport_name() != "polling") return reject(error::bad_request);
+    }
+    con->set_max_message_size(options_.max_payload);
+    return true;
+  }
+
+  void on_open(websocketpp::connection_hdl h) {
+    auto con = endpoint_.get_con_from_hdl(h);
+    {
+      std::lock_guard<std::mutex> lk(sessions_mtx_);
+      ++open_ws_;
+      con->counted = true;
+    }
+    auto [path, query] = detail::split_target(con->get_resource());
+    auto target = engine_for(path);
+    if (!target) return;
+    if (auto sid = detail::query_value(query, "sid")) {
+      auto s = find_session(*sid);
+      if (!s) {
+        std::error_code ec;
+        con->close(websocketpp::close::status::protocol_error, "Session ID unknown", ec);
+        return;
+      }
+      s->on_probe_open(con);
+      return;
+    }
+    auto s = add_session(*target, engine_socket::transport_kind::websocket, make_handshake(con, query));
+    std::string open;
+    protocol::engineio::append_packet(
+        open, protocol::engineio::packet_type::open,
+        protocol::engineio::open_payload(s->id(), false, static_cast<unsigned>(options_.ping_interval.count()),
+                                         static_cast<unsigned>(options_.ping_timeout.count()),
+                                         options_.max_payload));
+    con->send(open, websocketpp::frame::opcode::text);
+    s->start(con);
+  }
+
+  void on_message(websocketpp::connection_hdl h, typename endpoint_type::message_ptr m) {
+    auto con = endpoint_.get_con_from_hdl(h);
+    auto s = std::static_pointer_cast<engine_socket>(con->session);
+    if (!s) return;
+    s->on_ws_message(con, m->get_payload(), m->get_opcode() == websocketpp::frame::opcode::binary);
+  }
+
+  void on_ws_close(websocketpp::connection_hdl h) {
+    std::error_code ec;
+    auto con = endpoint_.get_con_from_hdl(h, ec);
+    if (ec || !con) return;
+    if (auto s = std::static_pointer_cast<engine_socket>(con->session)) {
+      con->session.reset();
+      s->on_ws_closed(con);
+    }
+    if (con->counted) {
+      con->counted = false;
+      std::lock_guard<std::mutex> lk(sessions_mtx_);
+      if (--open_ws_ == 0) open_ws_cv_.notify_all();
+    }
+  }
+
+  server_options options_;
+  asio::io_context ioc_;
+  endpoint_type endpoint_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> running_{false};
+  std::uint16_t port_ = 0;
+
+  std::map<std::string, std::unique_ptr<namespace_type>> namespaces_;
+  std::map<std::string, raw_engine_handler> engines_;
+  std::map<std::string, http_handler> routes_;
+  std::function<void(std::error_code)> on_session_closed_;
+
+  mutable std::mutex sessions_mtx_;
+  std::unordered_map<std::string, std::shared_ptr<engine_socket>> sessions_;
+  std::size_t open_ws_ = 0;
+  std::condition_variable open_ws_cv_;
+};
+
+/// The Socket.IO server over plain TCP.
+using socketio_server = basic_server<detail::plain_config>;
+/// A socket of `socketio_server`.
+using socketio_socket = basic_socket<detail::plain_config>;
+/// A namespace of `socketio_server`.
+using socketio_namespace = basic_namespace<detail::plain_config>;
+
+}  // namespace esink
+
+#endif
