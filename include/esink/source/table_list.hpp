@@ -31,11 +31,13 @@ inline std::vector<table_name> parse_table_list(std::string_view text, std::erro
     return s;
   };
   text = trim(text);
-  if (text.size() >= 2 && (text.front() == '\'' || text.front() == '"') && text.back() == text.front() &&
-      text.find(',') != std::string_view::npos)
-    text = text.substr(1, text.size() - 2);
-  else if (text.size() >= 2 && text.front() == '\'' && text.back() == '\'')
-    text = text.substr(1, text.size() - 2);
+  // A value wrapped whole in quotes (compose files often write TABLE_NAMES='a,b'); a double
+  // quote counts as a wrapper only when no other double quote is inside, so `"a"."b"` stays.
+  if (text.size() >= 2 && text.front() == '\'' && text.back() == '\'')
+    text = trim(text.substr(1, text.size() - 2));
+  else if (text.size() >= 2 && text.front() == '"' && text.back() == '"' &&
+           text.substr(1, text.size() - 2).find('"') == std::string_view::npos)
+    text = trim(text.substr(1, text.size() - 2));
 
   std::vector<table_name> out;
   std::size_t pos = 0;

@@ -95,14 +95,14 @@ public:
     endpoint_.set_reuse_addr(true);
     endpoint_.set_listen_backlog(4096);
     endpoint_.set_max_message_size(options_.max_payload);
-    // Polling bodies larger than maxPayload are refused by us with 413 (the session closes);
-    // websocketpp would answer far larger ones on its own.
-    endpoint_.set_max_http_body_size(options_.max_payload + 1);
+    // Polling bodies over maxPayload get 413 from us and end their session; websocketpp
+    // refuses far larger ones itself before reading them.
+    endpoint_.set_max_http_body_size(options_.max_payload * 2 + 4096);
     endpoint_.set_http_handler([this](websocketpp::connection_hdl h) { on_http_request(h); });
     endpoint_.set_validate_handler([this](websocketpp::connection_hdl h) { return on_validate(h); });
     endpoint_.set_open_handler([this](websocketpp::connection_hdl h) { on_open(h); });
     endpoint_.set_close_handler([this](websocketpp::connection_hdl h) { on_ws_close(h); });
-    endpoint_.set_fail_handler([this](websocketpp::connection_hdl h) { on_ws_close(h); });
+    endpoint_.set_fail_handler([this](websocketpp::connection_hdl h) { on_fail(h); });
     endpoint_.set_message_handler(
         [this](websocketpp::connection_hdl h, typename endpoint_type::message_ptr m) { on_message(h, m); });
 
@@ -284,6 +284,7 @@ private:
 
   void on_http_request(websocketpp::connection_hdl h) {
     auto con = endpoint_.get_con_from_hdl(h);
+    con->http_handled = true;
     const std::string& method = con->get_request().get_method();
     auto [path, query] = detail::split_target(con->get_resource());
 
@@ -406,6 +407,24 @@ private:
     auto s = std::static_pointer_cast<engine_socket>(con->session);
     if (!s) return;
     s->on_ws_message(con, m->get_payload(), m->get_opcode() == websocketpp::frame::opcode::binary);
+  }
+
+  /// A connection ended without opening a WebSocket: a finished HTTP exchange, a refused
+  /// handshake, or a request cut short. A POST cut short ends its session, as a lost packet
+  /// payload cannot be recovered.
+  void on_fail(websocketpp::connection_hdl h) {
+    std::error_code ec;
+    auto con = endpoint_.get_con_from_hdl(h, ec);
+    if (ec || !con) return;
+    if (con->session || con->http_handled) return on_ws_close(h);
+    const auto& req = con->get_request();
+    if (req.get_method() != "POST") return;
+    auto [path, query] = detail::split_target(req.get_uri());
+    if (!engine_for(path)) return;
+    if (auto sid = detail::query_value(query, "sid")) {
+      if (auto s = find_session(*sid))
+        s->close(make_error_code(error::transport_error), "transport error", detail::close_kind::failure);
+    }
   }
 
   void on_ws_close(websocketpp::connection_hdl h) {

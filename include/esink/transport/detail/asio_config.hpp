@@ -14,6 +14,7 @@ struct ws_connection_slot {
   std::shared_ptr<void> session;
   bool probe = false;  ///< The connection is an upgrade probe, not yet the session's transport.
   bool counted = false;  ///< Counted as an open WebSocket (for a graceful stop).
+  bool http_handled = false;  ///< The HTTP request was complete and handled.
 };
 
 /// websocketpp configuration: plain TCP, multi-threaded Asio, our connection slot.

@@ -118,7 +118,7 @@ public:
     std::unique_lock<std::mutex> lk(mtx_);
     if (closed_ || transport_ != transport_kind::polling) {
       lk.unlock();
-      server_.respond_engine_error(con, error::bad_request, false);
+      server_.respond_engine_error(con, closed_ ? error::unknown_sid : error::bad_request, false);
       return;
     }
     if (pending_get_) {
@@ -149,7 +149,7 @@ public:
     {
       std::lock_guard<std::mutex> lk(mtx_);
       if (closed_ || transport_ != transport_kind::polling) {
-        server_.respond_engine_error(con, error::bad_request, false);
+        server_.respond_engine_error(con, closed_ ? error::unknown_sid : error::bad_request, false);
         return;
       }
     }
@@ -494,13 +494,13 @@ private:
       dispatch(done->type, done->nsp, done->id, std::move(done->data), std::move(done->attachments));
       return;
     }
+    bool awaiting_attachments = false;
     {
       std::lock_guard<std::mutex> lk(sio_mtx_);
-      if (pending_binary_) {
-        pending_binary_.reset();
-        return protocol_error(make_error_code(error::bad_attachment_count));
-      }
+      awaiting_attachments = pending_binary_.has_value();
     }
+    // A text packet before the awaited attachments breaks the BINARY_EVENT framing.
+    if (awaiting_attachments) return protocol_error(make_error_code(error::bad_attachment_count));
     sio::limits lim;
     lim.max_attachments = server_.options().max_attachments;
     lim.max_depth = server_.options().max_json_depth;
@@ -536,18 +536,16 @@ private:
       case sio::packet_type::connect: return on_connect(nsp, std::move(v));
       case sio::packet_type::disconnect: {
         socket_ptr s;
-        bool last = false;
         {
           std::lock_guard<std::mutex> lk(sio_mtx_);
           auto it = sockets_.find(std::string(nsp));
           if (it == sockets_.end()) return;
           s = std::move(it->second);
           sockets_.erase(it);
-          last = sockets_.empty() && connecting_.empty();
         }
+        // The Engine.IO session stays open, as with the reference server: the client may
+        // connect to a namespace again.
         s->closed("client namespace disconnect");
-        // A client left with no namespace has no use for the connection.
-        if (last) close(make_error_code(error::transport_closed), "client namespace disconnect", close_kind::server);
         return;
       }
       case sio::packet_type::event:

@@ -1,0 +1,7 @@
+# Source benchmarks: commit-to-sink rate and latency beside the database's raw rate.
+if(TARGET esink::postgres)
+  add_executable(source_postgres_bench ${CMAKE_CURRENT_LIST_DIR}/source_postgres.cpp)
+  target_link_libraries(source_postgres_bench PRIVATE esink::postgres)
+  target_compile_definitions(source_postgres_bench PRIVATE
+    ESINK_PG_FIXTURE="${PROJECT_SOURCE_DIR}/tests/fixtures/postgres/pg_fixture.sh")
+endif()

@@ -1,0 +1,7 @@
+#ifndef ESINK_PROTOCOL_HPP
+#define ESINK_PROTOCOL_HPP
+
+#include <esink/protocol/engineio.hpp>
+#include <esink/protocol/socketio.hpp>
+
+#endif

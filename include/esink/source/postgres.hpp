@@ -1,0 +1,141 @@
+#ifndef ESINK_SOURCE_POSTGRES_HPP
+#define ESINK_SOURCE_POSTGRES_HPP
+
+#include <esink/error.hpp>
+#include <esink/source/change_event.hpp>
+#include <esink/source/detail/backoff.hpp>
+#include <esink/source/detail/row_parser.hpp>
+#include <esink/source/detail/wake_pipe.hpp>
+#include <esink/source/table_list.hpp>
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace esink {
+
+/// Configuration of @ref postgres_source.
+struct postgres_options {
+  /// libpq connection string or URL (POSTGRES_DATABASE_URL).
+  std::string url;
+  /// Watched tables (TABLE_NAMES), see @ref parse_table_list.
+  std::string tables;
+  /// Cursor name: esinks with different names each receive every event and keep their own
+  /// position; esinks sharing a name share one position.
+  std::string consumer = "esink";
+  /// Schema holding the event table, functions and cursors; also the NOTIFY channel name.
+  std::string schema = "esink";
+  /// Sequenced events older than this are pruned.
+  std::chrono::seconds retention_age = std::chrono::hours(24 * 7);
+  /// At most this many sequenced events are kept.
+  std::uint64_t retention_count = 1'000'000;
+  /// Reconnect backoff: first delay and cap.
+  std::chrono::milliseconds backoff_initial{100}, backoff_max{10'000};
+  /// How often the acknowledged position is written back to the database.
+  std::chrono::milliseconds ack_flush_interval{100};
+  /// Events fetched per round trip.
+  std::size_t batch_size = 1000;
+  /// The seed's behaviour: empty the event table and rewind every cursor on start (opt-in).
+  bool reset_on_start = false;
+
+  /// Reads POSTGRES_DATABASE_URL and TABLE_NAMES (and ESINK_CONSUMER when set).
+  static postgres_options from_env();
+};
+
+/** A Source for PostgreSQL: statement triggers write each change to a durable event table
+    and NOTIFY the transaction id; one thread per source assigns commit-order positions and
+    hands the events to the sink.
+
+    Every committed change is delivered exactly once (relative to @ref acknowledge) in commit
+    order, across reconnects, database restarts and esink restarts; rolled-back changes never.
+    See docs/sources.md for the precise ordering guarantee and the type mapping.
+
+    @par Thread safety
+    `start` and `stop` from one controlling thread; `acknowledge` from any thread. Sink calls
+    happen on the source's own thread.
+*/
+class postgres_source {
+public:
+  using event_type = change_event;
+
+  /// Validates the configuration; throws std::invalid_argument naming the bad setting.
+  explicit postgres_source(postgres_options opt);
+  postgres_source(const postgres_source&) = delete;
+  postgres_source& operator=(const postgres_source&) = delete;
+  ~postgres_source();
+
+  /** Connects, installs the event table, functions and triggers (idempotent, serialized by an
+      advisory lock), LISTENs, catches up on what committed while no esink was running, then
+      starts the delivery thread.
+
+      @param sink `on_change(change_event&&)` and `on_status(std::error_code)`, see source/concept.hpp
+      @param ec error::unknown_table (see @ref error_message for the name),
+             error::source_unavailable (cannot connect) or error::source_fatal
+  */
+  template <class Sink> void start(Sink& sink, std::error_code& ec);
+
+  /// Stops the thread after the current sink call, writes back the acknowledged position.
+  void stop();
+
+  /// Every event up to `id` was handled: a restart resumes after it.
+  void acknowledge(std::uint64_t id) noexcept;
+
+  /// Human-readable detail of the last error (names the table, quotes the server message).
+  const std::string& error_message() const noexcept { return message_; }
+
+  /// The position of the last event handed to the sink.
+  std::uint64_t delivered() const noexcept { return delivered_.load(); }
+
+private:
+  struct table_state {
+    std::string spelled;  // as configured: the event's table name and the trigger argument
+    std::string quoted;   // "schema"."name" or "name"
+    detail::column_types types;
+  };
+
+  template <class Sink> void run(Sink& sink);
+  template <class Sink> bool pump(Sink& sink);
+  template <class Sink> bool deliver_batch(Sink& sink, bool& more);
+
+  std::error_code connect();
+  std::error_code prepare();
+  std::error_code install();
+  std::error_code load_types(table_state& t);
+  bool sequence(const std::vector<std::uint64_t>* xids);
+  bool flush_ack(bool force);
+  bool prune();
+  void disconnect() noexcept;
+  std::error_code fail(error e, std::string msg);
+  std::string sql_error(const char* what) const;
+
+  postgres_options opt_;
+  std::vector<table_name> names_;
+  std::map<std::string, table_state> tables_;  // by spelled name
+  std::string schema_q_, chan_q_;
+  PGconn* conn_ = nullptr;
+  bool commit_ts_ = false;
+  std::thread thread_;
+  detail::wake_pipe wake_;
+  detail::backoff backoff_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<std::uint64_t> acked_{0};
+  std::uint64_t flushed_ = 0;
+  std::chrono::steady_clock::time_point last_flush_{}, last_prune_{};
+  std::vector<std::uint64_t> pending_xids_;
+  bool catch_up_ = true;
+  std::string message_;
+};
+
+}  // namespace esink
+
+#include <esink/source/impl/postgres.hpp>
+
+#endif

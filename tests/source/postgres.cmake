@@ -1,0 +1,17 @@
+# PostgreSQL source: db tests against the throwaway server of tests/fixtures/postgres.
+if(TARGET esink::postgres)
+  esink_add_test(source_postgres LABEL db
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/postgres.cpp
+    LIBS esink::postgres
+    FIXTURES postgres)
+  set_tests_properties(source_postgres PROPERTIES
+    ENVIRONMENT "ESINK_TEST_PG_ENV=${ESINK_TEST_PG_ENV}"
+    TIMEOUT 300)
+else()
+  add_test(NAME source_postgres COMMAND ${CMAKE_COMMAND} -E echo "libpq not found: cannot build source_postgres")
+  set_tests_properties(source_postgres PROPERTIES LABELS db WILL_FAIL ON)
+endif()
+
+# Pure unit tests of the shared helpers (TABLE_NAMES, trigger payload parser, quoting, base64).
+esink_add_test(source_unit LABEL unit
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/table_list.cpp ${CMAKE_CURRENT_LIST_DIR}/row_parser.cpp)
