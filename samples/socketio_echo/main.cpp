@@ -26,6 +26,10 @@ bool parse_args(int argc, char** argv, settings& s) {
   s.server.port = 3000;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
+    if ((arg == "--tls-cert" || arg == "--tls-key") && i + 1 < argc) {
+      (arg == "--tls-cert" ? s.server.tls_cert_file : s.server.tls_key_file) = argv[++i];
+      continue;
+    }
     unsigned long long v = 0;
     if (i + 1 >= argc || !parse_number(argv[i + 1], v)) {
       std::cerr << "socketio_echo: " << arg << " needs a number\n";
@@ -38,15 +42,16 @@ bool parse_args(int argc, char** argv, settings& s) {
     else if (arg == "--max-payload") s.server.max_payload = v;
     else {
       std::cerr << "socketio_echo: unknown option " << arg
-                << " (use --port N, --ping-interval MS, --ping-timeout MS, --max-payload BYTES)\n";
+                << " (use --port N, --ping-interval MS, --ping-timeout MS, --max-payload BYTES,"
+                   " --tls-cert FILE --tls-key FILE)\n";
       return false;
     }
   }
   return true;
 }
 
-void serve_echo(esink::socketio_namespace& nsp) {
-  nsp.on_connection([&nsp](const std::shared_ptr<esink::socketio_socket>& socket) {
+template <class Namespace> void serve_echo(Namespace& nsp) {
+  nsp.on_connection([&nsp](const typename Namespace::socket_ptr& socket) {
     esink::message auth;
     auth.args.push_back(socket->client_handshake().auth);
     socket->emit("auth", auth);
@@ -81,20 +86,8 @@ void serve_echo(esink::socketio_namespace& nsp) {
   });
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  settings s;
-  if (!parse_args(argc, argv, s)) return 2;
-
-  // Block the stop signals in every thread; main waits for them below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  esink::socketio_server server(s.server);
+template <class Server> int run(const settings& s, sigset_t& stop_signals) {
+  Server server(s.server);
   serve_echo(server.of("/"));
   serve_echo(server.of("/custom"));
   server.serve_engine("/engine.io/", [](auto& session, std::string_view data, bool binary) {
@@ -104,7 +97,7 @@ int main(int argc, char** argv) {
   std::error_code ec;
   server.start(ec);
   if (ec) {
-    std::cerr << "socketio_echo: cannot listen on port " << s.server.port << ": " << ec.message() << "\n";
+    std::cerr << "socketio_echo: " << server.error_detail() << "\n";
     return 1;
   }
   std::cout << "listening on port " << server.local_port() << std::endl;
@@ -113,4 +106,25 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   server.stop();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  settings s;
+  if (!parse_args(argc, argv, s)) return 2;
+
+  // Block the stop signals in every thread; the server's owner waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  if (s.server.tls_cert_file.empty() != s.server.tls_key_file.empty()) {
+    std::cerr << "socketio_echo: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
+  if (!s.server.tls_cert_file.empty()) return run<esink::tls_socketio_server>(s, stop_signals);
+  return run<esink::socketio_server>(s, stop_signals);
 }

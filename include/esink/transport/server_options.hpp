@@ -41,6 +41,10 @@ struct server_options {
   bool allow_upgrades = true;
   /// I/O threads; 0 means one per hardware thread.
   unsigned threads = 0;
+  /// PEM certificate chain and private key, used by `tls_server` only. A missing or
+  /// unreadable file fails `start` with @ref error::bad_config.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 }  // namespace esink

@@ -13,6 +13,7 @@
 #include <esink/transport/socket_namespace.hpp>
 
 #include <asio/executor_work_guard.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <websocketpp/server.hpp>
@@ -28,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -106,11 +108,16 @@ public:
     endpoint_.set_message_handler(
         [this](websocketpp::connection_hdl h, typename endpoint_type::message_ptr m) { on_message(h, m); });
 
+    if constexpr (std::is_same_v<Config, detail::tls_config>) {
+      if (!load_tls_context(ec)) return;
+    }
+
     asio::ip::address addr = asio::ip::address_v6::any();
     if (!options_.address.empty()) {
       asio::error_code aec;
       addr = asio::ip::make_address(options_.address, aec);
       if (aec) {
+        error_detail_ = "invalid listen address '" + options_.address + "'";
         ec = make_error_code(error::bad_config);
         return;
       }
@@ -121,7 +128,10 @@ public:
       ec.clear();
       endpoint_.listen(asio::ip::tcp::endpoint(asio::ip::address_v4::any(), options_.port), ec);
     }
-    if (ec) return;
+    if (ec) {
+      error_detail_ = "cannot listen on port " + std::to_string(options_.port) + ": " + ec.message();
+      return;
+    }
     endpoint_.start_accept(ec);
     if (ec) return;
     asio::error_code aec;
@@ -132,6 +142,9 @@ public:
     running_ = true;
     for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
   }
+
+  /// Why `start` failed, in one line naming the file, address or port (empty after success).
+  const std::string& error_detail() const noexcept { return error_detail_; }
 
   /// The port listened on (useful with port 0).
   std::uint16_t local_port() const noexcept { return port_; }
@@ -207,6 +220,31 @@ public:
   }
 
 private:
+  /// One TLS context for every connection, built before listening so a bad certificate is a
+  /// startup error rather than a failed handshake per client.
+  bool load_tls_context(std::error_code& ec) {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    asio::error_code aec;
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                     aec);
+    if (!aec) ctx->use_certificate_chain_file(options_.tls_cert_file, aec);
+    if (aec) {
+      error_detail_ = "cannot load TLS certificate '" + options_.tls_cert_file + "': " + aec.message();
+      ec = make_error_code(error::bad_config);
+      return false;
+    }
+    ctx->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, aec);
+    if (aec) {
+      error_detail_ = "cannot load TLS key '" + options_.tls_key_file + "': " + aec.message();
+      ec = make_error_code(error::bad_config);
+      return false;
+    }
+    endpoint_.set_tls_init_handler([ctx](websocketpp::connection_hdl) { return ctx; });
+    return true;
+  }
+
   static std::string normalize(std::string path) {
     if (path.empty() || path.back() != '/') path += '/';
     return path;
@@ -449,6 +487,7 @@ private:
   std::vector<std::thread> threads_;
   std::atomic<bool> running_{false};
   std::uint16_t port_ = 0;
+  std::string error_detail_;
 
   std::map<std::string, std::unique_ptr<namespace_type>> namespaces_;
   std::map<std::string, raw_engine_handler> engines_;
@@ -467,6 +506,11 @@ using socketio_server = basic_server<detail::plain_config>;
 using socketio_socket = basic_socket<detail::plain_config>;
 /// A namespace of `socketio_server`.
 using socketio_namespace = basic_namespace<detail::plain_config>;
+
+/// The Socket.IO server over TLS (HTTPS polling and WSS); set `tls_cert_file`/`tls_key_file`.
+using tls_socketio_server = basic_server<detail::tls_config>;
+using tls_socketio_socket = basic_socket<detail::tls_config>;
+using tls_socketio_namespace = basic_namespace<detail::tls_config>;
 
 }  // namespace esink
 

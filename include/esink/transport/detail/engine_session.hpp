@@ -362,16 +362,19 @@ private:
     ping_timer_.async_wait([w = this->weak_from_this()](const std::error_code& ec) {
       auto self = w.lock();
       if (ec || !self) return;
+      {
+        // Armed before the ping leaves: a pong may come back before send_frames returns.
+        std::lock_guard<std::mutex> lk(self->mtx_);
+        if (self->closed_) return;
+        self->pong_timer_.expires_after(self->server_.options().ping_timeout);
+        self->pong_timer_.async_wait([w](const std::error_code& ec2) {
+          auto s = w.lock();
+          if (ec2 || !s) return;
+          s->close(make_error_code(error::ping_timeout), "ping timeout", close_kind::failure);
+        });
+      }
       auto ping = control_frame(protocol::engineio::packet_type::ping);
       self->send_frames(&ping, 1);
-      std::lock_guard<std::mutex> lk(self->mtx_);
-      if (self->closed_) return;
-      self->pong_timer_.expires_after(self->server_.options().ping_timeout);
-      self->pong_timer_.async_wait([w](const std::error_code& ec2) {
-        auto s = w.lock();
-        if (ec2 || !s) return;
-        s->close(make_error_code(error::ping_timeout), "ping timeout", close_kind::failure);
-      });
     });
   }
 
