@@ -13,6 +13,7 @@
 #include <esink/transport/socket_namespace.hpp>
 
 #include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -153,8 +154,8 @@ public:
   /// elsewhere), waits up to `grace` for WebSocket close handshakes, stops the threads.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000)) {
     if (!running_.exchange(false)) return;
-    std::error_code ec;
-    endpoint_.stop_listening(ec);
+    // New requests are refused from here on (503); the acceptor itself is closed only after
+    // the I/O threads are gone, since Asio acceptors are not thread-safe.
     std::vector<std::shared_ptr<engine_socket>> all;
     {
       std::lock_guard<std::mutex> lk(sessions_mtx_);
@@ -170,6 +171,8 @@ public:
     ioc_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
+    std::error_code ec;
+    endpoint_.stop_listening(ec);
   }
 
   const server_options& options() const noexcept { return options_; }
@@ -198,21 +201,32 @@ public:
   }
 
   /// Writes an HTTP response; `deferred` when the request's handler has already returned.
+  /// A deferred response is written on the connection's strand: websocketpp connections are
+  /// not thread-safe, and this may run on any thread.
   void respond(const connection_ptr& con, int status, std::string_view content_type, std::string body,
-               bool deferred) {
-    try {
-      con->set_status(static_cast<websocketpp::http::status_code::value>(status));
-      con->replace_header("Content-Type", std::string(content_type));
-      con->replace_header("Connection", "close");
-      apply_cors(con);
-      con->set_body(std::move(body));
-    } catch (const websocketpp::exception&) {
-      return;  // The connection is already gone.
-    }
-    if (deferred) {
-      std::error_code ec;
-      con->send_http_response(ec);
-    }
+               bool deferred, http_responder::headers extra = {}) {
+    auto write = [this, con, status, type = std::string(content_type), body = std::move(body), deferred,
+                  extra = std::move(extra)]() mutable {
+      try {
+        for (auto& [k, v] : extra) con->replace_header(k, v);
+        con->set_status(static_cast<websocketpp::http::status_code::value>(status));
+        con->replace_header("Content-Type", type);
+        con->replace_header("Connection", "close");
+        apply_cors(con);
+        con->set_body(std::move(body));
+      } catch (const websocketpp::exception&) {
+        return;  // The connection is already gone.
+      }
+      if (deferred) {
+        std::error_code ec;
+        con->send_http_response(ec);
+      }
+    };
+    auto strand = deferred ? con->get_strand() : nullptr;
+    if (strand)
+      asio::post(*strand, std::move(write));
+    else
+      write();
   }
 
   void respond_engine_error(const connection_ptr& con, error e, bool deferred) {
@@ -323,16 +337,16 @@ private:
   void on_http_request(websocketpp::connection_hdl h) {
     auto con = endpoint_.get_con_from_hdl(h);
     con->http_handled = true;
+    if (!running_) return respond(con, 503, "text/plain; charset=UTF-8", "server shutting down", false);
     const std::string& method = con->get_request().get_method();
     auto [path, query] = detail::split_target(con->get_resource());
 
     if (auto target = engine_for(path)) {
       if (method == "OPTIONS") {
-        respond(con, 204, "text/plain", {}, false);
-        con->replace_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        http_responder::headers allow{{"Access-Control-Allow-Methods", "GET, POST, OPTIONS"}};
         const std::string& req_headers = con->get_request_header("Access-Control-Request-Headers");
-        if (!req_headers.empty()) con->replace_header("Access-Control-Allow-Headers", req_headers);
-        return;
+        if (!req_headers.empty()) allow.emplace_back("Access-Control-Allow-Headers", req_headers);
+        return respond(con, 204, "text/plain", {}, false, std::move(allow));
       }
       if (!origin_allowed(con->get_request_header("Origin"))) {
         return respond_engine_error(con, error::forbidden, false);
@@ -373,13 +387,8 @@ private:
     for (const auto& [k, v] : con->get_request().get_headers()) req.headers.emplace_back(k, v);
     con->defer_http_response();
     route->second(req, http_responder([this, con](int status, std::string type, std::string body,
-                                                  std::vector<std::pair<std::string, std::string>> headers) {
-      try {
-        for (auto& [k, v] : headers) con->replace_header(k, v);
-      } catch (const websocketpp::exception&) {
-        return;
-      }
-      respond(con, status, type, std::move(body), true);
+                                                  http_responder::headers headers) {
+      respond(con, status, type, std::move(body), true, std::move(headers));
     }));
   }
 
@@ -393,6 +402,10 @@ private:
       con->set_body(detail::engine_error_body(e));
       return false;
     };
+    if (!running_) {
+      con->set_status(websocketpp::http::status_code::service_unavailable);
+      return false;
+    }
     auto target = engine_for(path);
     if (!target) {
       con->set_status(websocketpp::http::status_code::not_found);

@@ -248,18 +248,20 @@ public:
       auto t = how == close_kind::client ? protocol::engineio::packet_type::noop : protocol::engineio::packet_type::close;
       respond_poll(get, {control_frame(t)}, true);
     }
-    std::error_code ec;
+    auto code = how == close_kind::failure ? websocketpp::close::status::protocol_error
+                                           : websocketpp::close::status::going_away;
+    if (how == close_kind::client) code = websocketpp::close::status::normal;
+    // A peer that stopped reading would never read a close frame either.
+    bool cut = how == close_kind::failure && why == error::slow_consumer;
     for (auto* c : {&ws, &probe}) {
       if (!*c) continue;
-      if (how == close_kind::failure && why == error::slow_consumer) {
-        // A peer that stopped reading would never read a close frame either.
-        (*c)->terminate(ec);
-      } else {
-        auto code = how == close_kind::failure ? websocketpp::close::status::protocol_error
-                                               : websocketpp::close::status::going_away;
-        if (how == close_kind::client) code = websocketpp::close::status::normal;
-        (*c)->close(code, std::string(reason), ec);
-      }
+      on_strand(*c, [con = *c, code, cut, text = std::string(reason)] {
+        std::error_code ec;
+        if (cut)
+          con->terminate(ec);
+        else
+          con->close(code, text, ec);
+      });
     }
     std::unordered_map<std::string, socket_ptr> sockets;
     {
@@ -289,6 +291,14 @@ public:
   }
 
 private:
+  // websocketpp connections are not safe to close from a thread other than their strand.
+  template <class F> static void on_strand(const connection_ptr& con, F&& f) {
+    if (auto strand = con->get_strand())
+      asio::post(*strand, std::forward<F>(f));
+    else
+      f();
+  }
+
   static outgoing_frame control_frame(protocol::engineio::packet_type t, std::string_view data = {}) {
     std::string s;
     protocol::engineio::append_packet(s, t, data);
@@ -433,8 +443,10 @@ private:
       upgrading_ = false;
     }
     if (probe) {
-      std::error_code ec;
-      probe->close(websocketpp::close::status::protocol_error, "upgrade failed", ec);
+      on_strand(probe, [probe] {
+        std::error_code ec;
+        probe->close(websocketpp::close::status::protocol_error, "upgrade failed", ec);
+      });
     }
   }
 
