@@ -21,6 +21,11 @@ if(TARGET esink_service)
   set_tests_properties(interop_service_mariadb PROPERTIES LABELS interop TIMEOUT 240
     FIXTURES_REQUIRED mariadb RUN_SERIAL TRUE
     ENVIRONMENT "${_svc_env};ESINK_TEST_MARIADB_ENV=${ESINK_TEST_MARIADB_ENV}")
+
+  add_test(NAME interop_service_tls
+           COMMAND ${ESINK_NODE} --test --test-reporter=spec service_tls.test.mjs
+           WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
+  set_tests_properties(interop_service_tls PROPERTIES LABELS interop TIMEOUT 180 ENVIRONMENT "${_svc_env}")
 else()
   add_test(NAME interop_service COMMAND ${CMAKE_COMMAND} -E echo "esink_service was not built (needs libpq, libmariadb, SQLite3)")
   set_tests_properties(interop_service PROPERTIES LABELS interop WILL_FAIL ON)

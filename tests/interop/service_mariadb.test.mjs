@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { run_database_suite } from "./lib/service_scenario.mjs";
 import { mariadb } from "./lib/service_db.mjs";
 import { start_service, connect_user } from "./lib/service_server.mjs";
+import { self_signed_cert, https_get } from "./lib/service_tls.mjs";
 
 run_database_suite("MariaDB", mariadb);
 
@@ -16,7 +17,11 @@ describe("the seed's docker-compose environment", () => {
       CREATE TABLE IF NOT EXISTS bankRecords (id INT PRIMARY KEY);
       CREATE TABLE IF NOT EXISTS table_name_4 (id INT PRIMARY KEY);`);
     // As in the seed's README; ${...} values come from the deployment (here: the fixture).
+    // USE_SSL=true serves TLS only, so the deployment also provides its certificate.
+    const tls = self_signed_cert();
     const svc = await start_service({
+      TLS_CERT_FILE: tls.cert,
+      TLS_KEY_FILE: tls.key,
       NODE_ENV: "production",
       USE_SSL: "true",
       PORT: "0",
@@ -31,11 +36,11 @@ describe("the seed's docker-compose environment", () => {
     });
     try {
       // Production refuses TEST; the service is up and answers.
-      const r = await connect_user(svc.url, "TEST");
+      const url = `https://localhost:${svc.port}`;
+      const r = await connect_user(url, "TEST", { ca: tls.ca });
       assert.deepEqual(r.error, { code: 401, message: "Unauthorized" });
       r.socket.close();
-      const ping = await fetch(svc.url + "/ping");
-      assert.equal(await ping.text(), "pong");
+      assert.deepEqual(await https_get(url + "/ping", tls.ca), { status: 200, body: "pong" });
     } finally {
       assert.equal(await svc.stop(), 0);
     }

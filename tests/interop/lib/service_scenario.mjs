@@ -199,6 +199,12 @@ export function run_database_suite(name, make_db) {
       assert.deepEqual(r.error, { code: 401, message: "Unauthorized" });
       assert.equal(r.disconnect, "io server disconnect");
       r.socket.close();
+      // Tokens match byte for byte (MariaDB's default collation ignores case and trailing spaces).
+      for (const near of [token(1).toUpperCase(), `${token(1)} `]) {
+        const n = await connect_user(svc.url, near);
+        assert.deepEqual(n.error, { code: 401, message: "Unauthorized" }, JSON.stringify(near));
+        n.socket.close();
+      }
     });
 
     it("refuses a token deleted from the auth table once the cache TTL has passed", async () => {
