@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  build-essential cmake pkg-config git ca-certificates
+  build-essential cmake pkg-config git ca-certificates openssl
   clang libclang-rt-14-dev
   libasio-dev libwebsocketpp-dev libssl-dev
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
