@@ -4,6 +4,8 @@
 #include <esink/source/detail/quote.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cctype>
 #include <cstdlib>
 #include <memory>
@@ -95,7 +97,17 @@ inline std::error_code sqlite_source::open() {
     return fail(error::source_unavailable, "sqlite_source: cannot open " + opt_.path + ": " +
                                                (db_ ? sqlite3_errmsg(db_) : "out of memory"));
   sqlite3_busy_timeout(db_, 5000);
-  if (opt_.wal && !exec("PRAGMA journal_mode=WAL")) return fail(error::source_unavailable, message_);
+  if (opt_.wal) {
+    // Switching to WAL answers SQLITE_BUSY at once, without the busy handler, while another
+    // connection (a second esink starting) holds a lock: retry for as long as the timeout.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!exec("PRAGMA journal_mode=WAL")) {
+      int rc = sqlite3_errcode(db_);
+      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || std::chrono::steady_clock::now() > deadline)
+        return fail(error::source_unavailable, message_);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
   return {};
 }
 
