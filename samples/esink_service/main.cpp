@@ -92,10 +92,8 @@ struct tls_files {
   std::string cert, key;
 };
 
-tls_files tls_from_environment() {
-  tls_files t;
-  if (const char* v = std::getenv("TLS_CERT_FILE")) t.cert = v;
-  if (const char* v = std::getenv("TLS_KEY_FILE")) t.key = v;
+tls_files tls_from_config(const esink::service_config& c) {
+  tls_files t{c.tls_cert_file, c.tls_key_file};  // quotes already removed, as for every variable
   if (t.cert.empty() || t.key.empty())
     fail("USE_SSL is set: TLS_CERT_FILE and TLS_KEY_FILE must name the PEM certificate and key", 2);
   for (const auto* f : {&t.cert, &t.key}) {
@@ -161,7 +159,7 @@ int main() {
     fail(e.what(), 2);
   }
   for (const auto& w : c.warnings) std::cerr << "esink: warning: " << w << std::endl;
-  const tls_files tls = c.use_ssl ? tls_from_environment() : tls_files{};
+  const tls_files tls = c.use_ssl ? tls_from_config(c) : tls_files{};
 
   // Block the stop signals in every thread; main waits for them.
   sigset_t stop_signals;
