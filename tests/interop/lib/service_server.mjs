@@ -9,6 +9,15 @@ import { within, DEFAULT_WAIT_MS } from "./util.mjs";
 
 const READY = /^listening on port (\d+)$/m;
 
+/// Sanitizer settings of the test run (suppressions, halt_on_error) reach the service too,
+/// although each test gives it an otherwise exact environment.
+function sanitizer_env() {
+  const out = {};
+  for (const k of ["ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"])
+    if (process.env[k]) out[k] = process.env[k];
+  return out;
+}
+
 export function service_binary() {
   const bin = process.env.ESINK_SERVICE;
   if (!bin) throw new Error("ESINK_SERVICE is not set: point it at the esink_service binary " +
@@ -43,7 +52,7 @@ export class service_process {
 /// Starts esink_service with exactly `env` (plus PATH) and PORT=0 unless given; resolves once
 /// it prints `listening on port N`.
 export async function start_service(env, { cwd = scratch_dir(), timeout = 20000 } = {}) {
-  const full = { PATH: process.env.PATH, PORT: "0", ...env };
+  const full = { PATH: process.env.PATH, ...sanitizer_env(), PORT: "0", ...env };
   const child = spawn(service_binary(), [], { env: full, cwd, stdio: ["ignore", "pipe", "pipe"] });
   let out = "", err = "";
   child.stderr.on("data", (d) => { err = (err + d).slice(-20000); if (svc) svc.stderr = err; });
@@ -64,7 +73,7 @@ export async function start_service(env, { cwd = scratch_dir(), timeout = 20000 
 
 /// Runs esink_service expecting a startup failure; resolves with {code, stderr, stdout}.
 export function run_service(env, { cwd = scratch_dir(), timeout = 20000 } = {}) {
-  const full = { PATH: process.env.PATH, ...env };
+  const full = { PATH: process.env.PATH, ...sanitizer_env(), ...env };
   return new Promise((resolve, reject) => {
     const child = spawn(service_binary(), [], { env: full, cwd, stdio: ["ignore", "pipe", "pipe"] });
     let out = "", err = "";
