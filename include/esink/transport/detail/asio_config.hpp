@@ -17,27 +17,22 @@ struct ws_connection_slot {
   bool http_handled = false;  ///< The HTTP request was complete and handled.
 };
 
-/// websocketpp configuration: plain TCP, multi-threaded Asio, our connection slot.
-struct plain_config : websocketpp::config::asio {
-  using type = plain_config;
+/// websocketpp configuration over `Base` (plain or TLS Asio): multi-threaded, our connection
+/// slot, limits and timeouts of our own.
+template <class Base> struct asio_config : Base {
+  using type = asio_config;
   using connection_base = ws_connection_slot;
   static const std::size_t max_message_size = 100000000;
   static const long timeout_open_handshake = 10000;
   static const long timeout_close_handshake = 3000;
-  struct transport_config : websocketpp::config::asio::transport_config {};
+  struct transport_config : Base::transport_config {};
   using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
 };
 
-/// websocketpp configuration: TLS over multi-threaded Asio.
-struct tls_config : websocketpp::config::asio_tls {
-  using type = tls_config;
-  using connection_base = ws_connection_slot;
-  static const std::size_t max_message_size = 100000000;
-  static const long timeout_open_handshake = 10000;
-  static const long timeout_close_handshake = 3000;
-  struct transport_config : websocketpp::config::asio_tls::transport_config {};
-  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
-};
+/// Plain TCP.
+using plain_config = asio_config<websocketpp::config::asio>;
+/// TLS (HTTPS polling and WSS).
+using tls_config = asio_config<websocketpp::config::asio_tls>;
 
 }  // namespace esink::detail
 
