@@ -10,8 +10,11 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace bdata = boost::unit_test::data;
 using namespace std::chrono_literals;
@@ -71,6 +74,20 @@ std::unique_ptr<ws_client> connected_client(std::uint16_t port) {
   BOOST_TEST_REQUIRE(ack.has_value());
   BOOST_TEST_REQUIRE(ack->payload.rfind("40{\"sid\":", 0) == 0u);
   return c;
+}
+
+/// Waits until `n` sockets were handed to the connection handler (it runs after the client
+/// already has its CONNECT answer).
+void wait_for_sockets(std::mutex& mtx, const std::vector<std::shared_ptr<esink::socketio_socket>>& sockets,
+                      std::size_t n) {
+  for (int i = 0; i < 1000; ++i) {
+    {
+      std::lock_guard<std::mutex> lk(mtx);
+      if (sockets.size() >= n) return;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  BOOST_FAIL("the connection handler saw fewer than " << n << " sockets");
 }
 
 void expect_echo(ws_client& c, const std::string& tag) {
@@ -379,6 +396,117 @@ BOOST_FIXTURE_TEST_CASE(rooms_reach_only_their_members, server_fixture) {
   BOOST_TEST(nsp.room_size("a") == 1u);
   a1->send_text("40");
   BOOST_TEST(a1->read_data()->payload.rfind("40{", 0) == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(bursts_arrive_complete_and_in_order, server_fixture) {
+  // Broadcasts and per-socket emits from two threads at once: whatever the write batching
+  // gathers, each client sees every event once, each thread's events in their order.
+  std::mutex mtx;
+  std::vector<std::shared_ptr<esink::socketio_socket>> sockets;
+  auto& nsp = make().of("/");
+  nsp.on_connection([&](const std::shared_ptr<esink::socketio_socket>& s) {
+    std::lock_guard<std::mutex> lk(mtx);
+    sockets.push_back(s);
+  });
+  auto port = start();
+  auto a = connected_client(port), b = connected_client(port);
+  wait_for_sockets(mtx, sockets, 2);
+
+  constexpr int total = 3000;
+  auto emit_all = [&](const char* name, bool to_all) {
+    esink::message m;
+    m.args.emplace_back(0);
+    for (int i = 0; i < total; ++i) {
+      m.args[0] = i;
+      if (to_all) {
+        nsp.emit(name, m);
+      } else {
+        std::lock_guard<std::mutex> lk(mtx);
+        for (auto& s : sockets) s->emit(name, m);
+      }
+    }
+  };
+  std::thread one([&] { emit_all("all", true); });
+  std::thread two([&] { emit_all("each", false); });
+  for (auto* c : {a.get(), b.get()}) {
+    int next_all = 0, next_each = 0;
+    while (next_all < total || next_each < total) {
+      auto f = c->read_data(10000ms);
+      BOOST_TEST_REQUIRE(f.has_value(), "stopped at all=" << next_all << " each=" << next_each);
+      if (f->payload == "42[\"all\"," + std::to_string(next_all) + "]") {
+        ++next_all;
+      } else {
+        BOOST_TEST_REQUIRE(f->payload == "42[\"each\"," + std::to_string(next_each) + "]");
+        ++next_each;
+      }
+    }
+    auto extra = c->read_data(200ms);
+    BOOST_TEST(!extra.has_value(), "unexpected " << (extra ? extra->payload : ""));
+  }
+  one.join();
+  two.join();
+  server->stop();  // the handler above refers to this scope
+}
+
+namespace {
+struct event_run {
+  std::string name;                     ///< Event name of the first frame.
+  int count = 0;                        ///< Frames of that event in a row.
+  std::optional<ws_client::frame> tail;  ///< The first other frame.
+};
+
+/// Reads the run of frames carrying the same event as the first one, and what follows it.
+event_run read_run(ws_client& c) {
+  event_run r;
+  for (auto f = c.read_data(2000ms); f; f = c.read_data(2000ms)) {
+    auto name = f->payload.rfind("42[\"", 0) == 0 ? f->payload.substr(4, f->payload.find('"', 4) - 4) : "";
+    if (r.count == 0 && !name.empty()) r.name = name;
+    if (name.empty() || name != r.name) {
+      r.tail = std::move(f);
+      break;
+    }
+    ++r.count;
+  }
+  return r;
+}
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(disconnect_and_shutdown_follow_what_was_queued, server_fixture) {
+  std::mutex mtx;
+  std::vector<std::shared_ptr<esink::socketio_socket>> sockets;
+  auto& nsp = make().of("/");
+  nsp.on_connection([&](const std::shared_ptr<esink::socketio_socket>& s) {
+    std::lock_guard<std::mutex> lk(mtx);
+    sockets.push_back(s);
+  });
+  auto port = start();
+  auto a = connected_client(port);
+  auto b = connected_client(port);
+  wait_for_sockets(mtx, sockets, 2);
+  esink::message m;
+  m.args.emplace_back(std::string(300, 'x'));
+  std::shared_ptr<esink::socketio_socket> first;
+  {
+    std::lock_guard<std::mutex> lk(mtx);
+    first = sockets.front();
+  }
+  for (int i = 0; i < 200; ++i) first->emit("before", m);
+  first->disconnect();
+  for (int i = 0; i < 200; ++i) nsp.emit("after", m);
+  server->stop();
+
+  // Which client got `first` is up to the scheduler: find it by its first event.
+  auto ra = read_run(*a), rb = read_run(*b);
+  if (ra.name != "before") std::swap(ra, rb);
+  // `first`: its 200 events, then DISCONNECT. The other: 200 broadcasts, then the close frame.
+  BOOST_TEST(ra.name == "before");
+  BOOST_TEST(ra.count == 200);
+  BOOST_TEST_REQUIRE(ra.tail.has_value());
+  BOOST_TEST(ra.tail->payload == "41");
+  BOOST_TEST(rb.name == "after");
+  BOOST_TEST(rb.count == 200);
+  BOOST_TEST_REQUIRE(rb.tail.has_value());
+  BOOST_TEST(rb.tail->opcode == 8);
 }
 
 BOOST_FIXTURE_TEST_CASE(stalled_client_is_cut_off_and_others_keep_receiving, server_fixture) {

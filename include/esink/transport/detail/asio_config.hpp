@@ -25,6 +25,10 @@ template <class Base> struct asio_config : Base {
   static const std::size_t max_message_size = 100000000;
   static const long timeout_open_handshake = 10000;
   static const long timeout_close_handshake = 3000;
+  // websocketpp keeps this read buffer inside every connection object (16 KiB by default).
+  // Clients send little (pongs, small events, handshakes of a few hundred bytes); a larger
+  // message or polling body is read in several chunks.
+  static const std::size_t connection_read_buffer_size = 2048;
   struct transport_config : Base::transport_config {};
   using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
 };

@@ -98,6 +98,7 @@ public:
       ws_ = std::move(ws);
       ws_->session = this->shared_from_this();
       ws_->probe = false;
+      ws_buffered_ = ws_->get_buffered_amount();
     }
     schedule_ping();
     if (kind_ == kind::socketio) {
@@ -238,6 +239,13 @@ public:
       ws = std::move(ws_);
       probe = std::move(probe_);
       outbox_.clear();
+      // Frames already queued still go out before the close frame, unless the peer stopped
+      // reading (a pending flush then finds nothing).
+      if (how == close_kind::failure && why == error::slow_consumer) {
+        pending_msgs_.clear();
+        pending_buf_.clear();
+        pending_bytes_ = 0;
+      }
       ping_timer_.cancel();
       pong_timer_.cancel();
       connect_timer_.cancel();
@@ -333,13 +341,20 @@ private:
     if (transport_ == transport_kind::websocket) {
       std::size_t bytes = 0;
       for (std::size_t i = 0; i < count; ++i) bytes += frames[i].wire_size();
-      if (ws_->get_buffered_amount() + bytes > server_.options().max_outgoing_bytes) {
-        lk.unlock();
-        post_close(make_error_code(error::slow_consumer), "transport error");
-        return;
+      const std::size_t limit = server_.options().max_outgoing_bytes;
+      if (pending_bytes_ + handoff_bytes_ + ws_buffered_ + bytes > limit) {
+        // The cached figure only goes stale upwards (websocketpp drains it): ask again.
+        ws_buffered_ = ws_->get_buffered_amount();
+        if (pending_bytes_ + handoff_bytes_ + ws_buffered_ + bytes > limit) {
+          lk.unlock();
+          post_close(make_error_code(error::slow_consumer), "transport error");
+          return;
+        }
       }
-      // Under the lock so the frames of one packet stay together on the wire.
-      for (std::size_t i = 0; i < count; ++i) ws_->send(frames[i].ws);
+      // Queued under the lock so the frames of one packet stay together and in order.
+      for (std::size_t i = 0; i < count; ++i) queue_frame(frames[i]);
+      pending_bytes_ += bytes;
+      if (!flush_posted_) post_flush();
       return;
     }
     for (std::size_t i = 0; i < count; ++i) {
@@ -357,6 +372,85 @@ private:
       lk.unlock();
       respond_poll(con, out, true);
     }
+  }
+
+  // Write batching. Frames for the WebSocket are copied into the session's pending buffer
+  // (a few hundred bytes: cheaper than sharing the frame, whose reference count every
+  // recipient's thread would bounce) and leave with the next flush: one post, one websocketpp
+  // message and one `sendmsg` for whatever piled up meanwhile. Frames above `copy_limit`
+  // are passed on shared. Called with mtx_ held.
+  static constexpr std::size_t copy_limit = 16 * 1024;
+
+  void queue_frame(const outgoing_frame& f) {
+    if (f.wire_size() <= copy_limit) {
+      pending_buf_ += f.ws->get_header();
+      pending_buf_ += f.ws->get_payload();
+      return;
+    }
+    if (!pending_buf_.empty()) {
+      auto m = std::make_shared<ws_message>(nullptr, websocketpp::frame::opcode::text, 0);
+      m->get_raw_payload().swap(pending_buf_);
+      m->set_prepared(true);
+      pending_msgs_.push_back(std::move(m));
+    }
+    pending_msgs_.push_back(f.ws);
+  }
+
+  void post_flush() {
+    static_assert(Config::transport_config::enable_multithreading, "connections need a strand");
+    flush_posted_ = true;
+    asio::post(*ws_->get_strand(), [self = this->shared_from_this(), con = ws_] { self->flush(con); });
+  }
+
+  // On `con`'s strand: every flush of a session runs there, one after the other, before a
+  // close posted later, so frames keep their order and precede the close frame.
+  void flush(const connection_ptr& con) {
+    ws_message_ptr buffer = spare_buffer();
+    std::string& out = buffer->get_raw_payload();
+    std::size_t bytes = 0;
+    {
+      std::lock_guard<std::mutex> lk(mtx_);
+      flush_posted_ = false;
+      flushing_.swap(pending_msgs_);
+      out.swap(pending_buf_);
+      bytes = pending_bytes_;
+      pending_bytes_ = 0;
+      handoff_bytes_ += bytes;
+    }
+    // Both fail only when the connection is closing: the frames have nowhere to go then.
+    bool sent = false;
+    for (const auto& m : flushing_) sent |= !con->send(m);
+    flushing_.clear();
+    if (!out.empty()) sent |= !con->send(buffer);
+    // `send` posts websocketpp's `write_frame` to this strand; running it here starts the
+    // write one hop earlier (the posted one then finds nothing to do), so a batch costs the
+    // delivering thread no more latency than a direct `send` did.
+    if (sent) con->write_frame();
+    std::lock_guard<std::mutex> lk(mtx_);
+    handoff_bytes_ -= bytes;
+    ws_buffered_ = con->get_buffered_amount();
+  }
+
+  // Two buffers per connection take turns: one in websocketpp's hands, one being filled.
+  // websocketpp lets go of a message on this same strand, so a count of one means it is ours
+  // again. A buffer grown by a burst is not kept, so idle connections stay small.
+  ws_message_ptr spare_buffer() {
+    static constexpr std::size_t keep_capacity = 4096;
+    for (auto& b : spares_) {
+      if (b && b.use_count() == 1) {
+        std::string& s = b->get_raw_payload();
+        if (s.capacity() > keep_capacity)
+          std::string().swap(s);
+        else
+          s.clear();
+        return b;
+      }
+    }
+    auto b = std::make_shared<ws_message>(nullptr, websocketpp::frame::opcode::text, 0);
+    b->set_prepared(true);
+    // Both busy (a slow reader): the new one replaces the first, which websocketpp still holds.
+    (spares_[0] && !spares_[1] ? spares_[1] : spares_[0]) = b;
+    return b;
   }
 
   // Closing from a send path would re-enter namespace locks held by the sender.
@@ -426,7 +520,12 @@ private:
         get = std::move(pending_get_);
         out = take_outbox();
         // Whatever waited for the next poll now goes over the WebSocket, in order.
-        for (const auto& f : out) ws_->send(f.ws);
+        ws_buffered_ = ws_->get_buffered_amount();
+        for (const auto& f : out) {
+          queue_frame(f);
+          pending_bytes_ += f.wire_size();
+        }
+        if (pending_bytes_ && !flush_posted_) post_flush();
       }
       if (get) respond_poll(get, {control_frame(packet_type::noop)}, true);
       return;
@@ -658,6 +757,18 @@ private:
   connection_ptr probe_;
   std::vector<outgoing_frame> outbox_;
   std::size_t outbox_bytes_ = 0;
+  // WebSocket write batching (see queue_frame): frames waiting for the flush (copied bytes,
+  // then large frames shared, in order), the bytes a flush is handing to websocketpp,
+  // websocketpp's queue as of the last flush.
+  std::vector<ws_message_ptr> pending_msgs_;
+  std::string pending_buf_;
+  std::size_t pending_bytes_ = 0;
+  std::size_t handoff_bytes_ = 0;
+  std::size_t ws_buffered_ = 0;
+  bool flush_posted_ = false;
+  // Only touched by flush, on the connection's strand.
+  std::vector<ws_message_ptr> flushing_;
+  ws_message_ptr spares_[2];
 
   handshake handshake_;
   asio::steady_timer ping_timer_;
