@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package that building, testing and fuzzing esink needs, plus the
-# npm packages of the interoperability tests. Idempotent: does nothing when all is present.
+# npm packages of the interoperability tests and of the demo. Idempotent: does nothing when
+# all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
   libpq-dev libmariadb-dev libsqlite3-dev sqlite3
   postgresql mariadb-server
+  chromium
 )
 
 sudo_cmd=()
@@ -35,12 +37,15 @@ else
   echo "setup: all Debian packages present"
 fi
 
-# The interoperability tests run the real socket.io-client, pinned by the lock file.
-if [ -f tests/interop/package-lock.json ]; then
-  stamp=tests/interop/node_modules/.esink-lock
-  if [ ! -f "$stamp" ] || ! cmp -s tests/interop/package-lock.json "$stamp"; then
-    echo "setup: npm ci in tests/interop"
-    (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
-    cp tests/interop/package-lock.json "$stamp"
+# The interoperability tests run the real socket.io-client (and playwright-core driving Debian's
+# chromium); the demo page loads the same client from esink. Both pinned by their lock files.
+for dir in tests/interop samples/esink_service/demo; do
+  if [ -f $dir/package-lock.json ]; then
+    stamp=$dir/node_modules/.esink-lock
+    if [ ! -f "$stamp" ] || ! cmp -s $dir/package-lock.json "$stamp"; then
+      echo "setup: npm ci in $dir"
+      (cd $dir && npm ci --no-audit --no-fund --loglevel=error)
+      cp $dir/package-lock.json "$stamp"
+    fi
   fi
-fi
+done

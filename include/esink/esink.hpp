@@ -5,6 +5,8 @@
 // esink::postgres, esink::mariadb and esink::sqlite); include the area headers to need fewer.
 #include <esink/auth.hpp>
 #include <esink/config.hpp>
+#include <esink/log.hpp>
+#include <esink/metrics.hpp>
 #include <esink/protocol.hpp>
 #include <esink/router.hpp>
 #include <esink/service.hpp>

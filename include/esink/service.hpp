@@ -2,6 +2,8 @@
 #define ESINK_SERVICE_HPP
 
 #include <esink/auth/concept.hpp>
+#include <esink/log/logger.hpp>
+#include <esink/metrics/registry.hpp>
 #include <esink/router/concept.hpp>
 #include <esink/service/detail/delivery_queue.hpp>
 #include <esink/service/payload.hpp>
@@ -11,6 +13,7 @@
 #include <esink/transport/concept.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -32,7 +35,11 @@ namespace esink {
       once per recipient user (once in all for everyone), sends the table's event and `changes`
       to each user's room, and only then acknowledges it to the source.
     - HTTP: `POST /publish` and `GET /ping` as the seed; clients may republish with `event`
-      when allowed.
+      when allowed. `GET /metrics` (Prometheus text format) and `GET /health` for operators
+      (docs/operations.md).
+    - Stopping: new clients are refused, what the source already handed over is delivered and
+      acknowledged, every client gets a Socket.IO DISCONNECT, then the transport stops; all of
+      it within `service_options::shutdown_timeout`.
 
     Policies are owned by the caller and must outlive the service.
 
@@ -78,8 +85,13 @@ public:
   /// @ref error_message says what failed (the port, or the database's own message).
   void start(std::error_code& ec);
 
-  /// Stops the source, delivers what was already read, stops auth and the transport.
-  void stop();
+  /// Stops gracefully within `service_options::shutdown_timeout`: refuses new clients, delivers
+  /// and acknowledges every change already handed over by the source, stops the source, sends
+  /// every client a Socket.IO DISCONNECT and waits for them to close, then stops auth and the
+  /// transport. Changes the source reads after the start of the stop are not acknowledged, so
+  /// the next start delivers them.
+  void stop() { stop(opt_.shutdown_timeout); }
+  void stop(std::chrono::milliseconds timeout);
 
   /// The detail of the last `start` failure.
   const std::string& error_message() const noexcept { return message_; }
@@ -88,9 +100,18 @@ public:
   void publish(published_event e);
 
   /// Whether the source reported itself connected and caught up.
-  bool source_healthy() const noexcept { return !source_status_.load(); }
+  bool source_healthy() const noexcept { return source_status_.load() == 0; }
 
   const statistics& stats() const noexcept { return stats_; }
+
+  /// The service's metrics (see docs/operations.md); add your own families before `start`.
+  metrics::registry& metrics() noexcept { return metrics_.reg; }
+
+  /// The Prometheus text exposition of @ref metrics, gauges sampled now.
+  std::string render_metrics() const { return metrics_.reg.render(); }
+
+  /// The body of `GET /health` and whether it is healthy (200) or not (503).
+  std::pair<bool, std::string> health() const;
 
   /// Users with at least one connected socket.
   std::size_t connected_users() const {
@@ -113,12 +134,40 @@ private:
     std::size_t sockets = 0;
   };
 
+  // Families and the children the hot paths use, resolved once.
+  struct metric_set {
+    metrics::registry reg;
+    metrics::gauge_family& clients;
+    metrics::gauge_family& users;
+    metrics::gauge_family& connections;
+    metrics::counter_family& admitted;
+    metrics::counter_family& auth_failures;
+    metrics::counter_family& received;
+    metrics::counter_family& delivered;
+    metrics::counter_family& undeliverable;
+    metrics::counter_family& payload_bytes;
+    metrics::counter_family& slow_disconnects;
+    metrics::counter_family& publish;
+    metrics::gauge_family& source_up;
+    metrics::gauge_family& source_lag;
+    metrics::gauge_family& queued;
+    metrics::histogram_family& latency;
+    metric_set();
+  };
+
   void wire();
+  void wire_operations();
+  metrics::counter& received_counter(const std::string& table);
+  void disconnect_clients();
+  void log(log::level l, std::string_view msg, std::initializer_list<log::field> f = {}) const {
+    if (opt_.logger) opt_.logger->write(l, msg, f);
+  }
   void on_change(event_type&& e);
   void on_status(std::error_code ec);
   void run_delivery();
   void deliver(event_type& e);
-  void send(const change_payload& p, bool everyone, const std::vector<std::string>& users);
+  std::size_t send(const change_payload& p, bool everyone, const std::vector<std::string>& users,
+                   metrics::counter& delivered);
   void on_socket(const std::shared_ptr<socket_type>& s);
   void on_republish(socket_type& s, const std::string& key, message& m);
   void on_publish_http(const http_request& req, http_responder respond);
@@ -135,12 +184,23 @@ private:
   detail::delivery_queue<event_type> queue_;
   std::thread delivery_;
   bool wired_ = false, running_ = false;
-  std::atomic<int> source_status_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> source_status_{-1};  // -1 not yet reported, 0 connected and caught up, 1 not
+  bool source_was_lost_ = false;
   std::string message_;
   statistics stats_;
+  metric_set metrics_;
+  std::atomic<std::int64_t> in_hand_commit_us_{0};  // commit time of the change being delivered, 0: none
+  std::unordered_map<std::string, metrics::counter*> received_by_table_;  // source thread only
+  metrics::counter* received_other_ = nullptr;
+  metrics::counter *delivered_database_ = nullptr, *delivered_publish_ = nullptr, *payload_bytes_ = nullptr;
+  metrics::counter *admitted_ = nullptr, *auth_failures_ = nullptr, *undeliverable_ = nullptr;
+  metrics::histogram* latency_ = nullptr;
+  const std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
 
   mutable std::mutex users_mtx_;
   std::unordered_map<std::string, user_entry> users_;
+  std::unordered_map<std::string, std::weak_ptr<socket_type>> sockets_;  // by socket id, for the shutdown
 };
 
 }  // namespace esink

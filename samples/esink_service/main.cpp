@@ -2,7 +2,9 @@
 // configured exactly like the original Node esink (see docs/service.md).
 //
 // Exit status: 0 after SIGTERM/SIGINT, 2 for a configuration error, 1 when startup fails
-// (port in use, database unreachable); each failure is one line on standard error.
+// (port in use, database unreachable); each failure is one line on standard error. While
+// running, one structured (logfmt) line per notable event at LOG_LEVEL; a second stop signal,
+// or a stop exceeding ESINK_SHUTDOWN_TIMEOUT_MS, exits 1 at once (see docs/operations.md).
 #include <esink/auth/any_auth.hpp>
 #include <esink/auth/jwt.hpp>
 #include <esink/auth/mariadb.hpp>
@@ -11,15 +13,18 @@
 #include <esink/auth/table_column.hpp>
 #include <esink/auth/with_test_token.hpp>
 #include <esink/config.hpp>
+#include <esink/log.hpp>
 #include <esink/router.hpp>
 #include <esink/service.hpp>
 #include <esink/source/mariadb.hpp>
 #include <esink/source/postgres.hpp>
 #include <esink/source/sqlite.hpp>
 #include <esink/transport.hpp>
+#include <esink/transport/static_files.hpp>
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -28,8 +33,14 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace {
+
+/// The process's structured log (LOG_LEVEL), shared with the service.
+std::shared_ptr<esink::log::logger> logger = std::make_shared<esink::log::logger>();
+
+const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal"; }
 
 /// The SQLite default with no TABLE_NAMES: nothing to watch yet, /publish and Socket.IO only.
 struct idle_source {
@@ -107,9 +118,27 @@ tls_files tls_from_config(const esink::service_config& c) {
   return t;
 }
 
+/// ESINK_STATIC_DIR and ESINK_SOCKETIO_CLIENT_DIR: the files served by GET, read once at startup.
+esink::static_files static_files_from(const esink::service_config& c) {
+  esink::static_files files;
+  const char* var = "ESINK_STATIC_DIR";
+  try {
+    if (!c.static_dir.empty()) files.add_directory(c.static_dir);
+    var = "ESINK_SOCKETIO_CLIENT_DIR";
+    if (!c.socketio_client_dir.empty()) files.add_socketio_client(c.socketio_client_dir, esink::server_options().path);
+  } catch (const std::invalid_argument& e) {
+    fail(std::string(var) + ": " + e.what(), 2);
+  }
+  for (const auto& s : files.skipped()) logger->warn("file not served", {{"variable", "ESINK_STATIC_DIR"}, {"detail", s}});
+  if (files.file_count())
+    logger->info("serving files", {{"files", files.file_count()}, {"bytes", files.total_bytes()}});
+  return files;
+}
+
 template <class Server, class Source>
 int serve(const esink::service_config& c, Source& source, const sigset_t& stop_signals, const std::string& what,
           const tls_files& tls) {
+  const esink::static_files files = static_files_from(c);  // before any thread starts: errors exit 2
   esink::table_router router(c.routing, c.filters);
   esink::any_auth auth = make_auth(c);
   esink::server_options so;
@@ -117,8 +146,10 @@ int serve(const esink::service_config& c, Source& source, const sigset_t& stop_s
   so.tls_cert_file = tls.cert;
   so.tls_key_file = tls.key;
   Server server(so);
-  esink::service<Source, esink::any_auth, esink::table_router, Server> svc(source, auth, router, server,
-                                                                          esink::service_options::from_config(c));
+  files.serve(server);
+  auto opt = esink::service_options::from_config(c);
+  opt.logger = logger;
+  esink::service<Source, esink::any_auth, esink::table_router, Server> svc(source, auth, router, server, opt);
 
   std::error_code ec;
   svc.start(ec);
@@ -130,14 +161,40 @@ int serve(const esink::service_config& c, Source& source, const sigset_t& stop_s
       fail("cannot listen on PORT " + std::to_string(c.port) + ": " + ec.message(), 1);
     fail(what + ": " + svc.error_message(), 1);
   }
-  std::cerr << "esink: " << what << ", " << (c.tables.empty() ? std::string("no tables") : "tables " + c.table_names)
-            << ", NODE_ENV=" << c.node_env << (c.use_ssl ? ", TLS" : "") << std::endl;
+  logger->info("esink started", {{"port", static_cast<unsigned>(server.local_port())},
+                                  {"source", what},
+                                  {"tables", c.tables.empty() ? std::string("none") : c.table_names},
+                                  {"node_env", c.node_env},
+                                  {"tls", c.use_ssl}});
+  esink::log::config_summary(*logger, c);
   std::cout << "listening on port " << server.local_port() << std::endl;
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
+  logger->info("shutdown requested", {{"signal", signal_name(sig)}});
+  // The stop is bounded by ESINK_SHUTDOWN_TIMEOUT_MS; this watchdog covers a source that hangs
+  // while stopping, and makes a second signal an immediate exit.
+  std::atomic<bool> stopped{false};
+  std::thread watchdog([&] {
+    const auto until = std::chrono::steady_clock::now() + c.shutdown_timeout + std::chrono::seconds(2);
+    while (!stopped.load()) {
+      timespec slice{0, 20 * 1000 * 1000};
+      int again = sigtimedwait(&stop_signals, nullptr, &slice);
+      if (again > 0) {
+        logger->error("second stop signal: exiting without finishing the shutdown", {{"signal", signal_name(again)}});
+        std::_Exit(1);
+      }
+      if (std::chrono::steady_clock::now() >= until) {
+        logger->error("shutdown exceeded its bound: exiting",
+                      {{"timeout_ms", static_cast<std::int64_t>(c.shutdown_timeout.count())}});
+        std::_Exit(1);
+      }
+    }
+  });
   svc.stop();
-  std::cerr << "esink: stopped" << std::endl;
+  stopped = true;
+  watchdog.join();
+  logger->info("stopped", {{"exit_code", 0}});
   return 0;
 }
 
@@ -158,7 +215,8 @@ int main() {
   } catch (const esink::config_error& e) {
     fail(e.what(), 2);
   }
-  for (const auto& w : c.warnings) std::cerr << "esink: warning: " << w << std::endl;
+  logger->set_level(c.log_level);
+  for (const auto& w : c.warnings) logger->warn("configuration warning", {{"detail", w}});
   const tls_files tls = c.use_ssl ? tls_from_config(c) : tls_files{};
 
   // Block the stop signals in every thread; main waits for them.

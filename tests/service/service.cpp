@@ -45,7 +45,7 @@ struct fixture {
     esink::column_filter f;
     f.add("items", "secret");
     router = esink::table_router(rules, f);
-    opt.log = nullptr;
+    opt.logger = nullptr;
     svc = std::make_unique<service_t>(source, auth, router, transport, opt);
     std::error_code ec;
     svc->start(ec);
@@ -204,7 +204,7 @@ BOOST_AUTO_TEST_CASE(startup_failures_leave_nothing_running) {
   esink_test::mock_transport transport;
   transport.fail_start = true;
   esink::service_options opt;
-  opt.log = nullptr;
+  opt.logger = nullptr;
   {
     service_t svc(source, auth, router, transport, opt);
     std::error_code ec;

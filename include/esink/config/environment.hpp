@@ -212,6 +212,15 @@ inline service_config parse_config(const environment& env) {
   c.max_publish_body = number("ESINK_MAX_BODY_BYTES", 64, 64u << 20, 1u << 20);
   c.queue_capacity = number("ESINK_QUEUE_SIZE", 1, 1000000, 4096);
 
+  // Operations.
+  c.log_level = c.production ? log::level::warn : log::level::info;
+  if (auto l = get("LOG_LEVEL"); !l.empty() && !log::parse_level(l, c.log_level))
+    throw config_error("LOG_LEVEL: expected error, warn, info or debug, got '" + raw("LOG_LEVEL") + "'");
+  if (auto t = get("METRICS_TOKEN"); !t.empty()) c.metrics_token = t;
+  c.shutdown_timeout = std::chrono::milliseconds(number("ESINK_SHUTDOWN_TIMEOUT_MS", 100, 600000, 10000));
+  c.static_dir = get("ESINK_STATIC_DIR");
+  c.socketio_client_dir = get("ESINK_SOCKETIO_CLIENT_DIR");
+
   // Routing and filters.
   c.filters = parse_filters(raw("FILTERS"));
   c.routing = parse_routing(raw("TABLE_AUTH_COLUMN_ROUTING"));

@@ -1,6 +1,7 @@
 #ifndef ESINK_CONFIG_SERVICE_CONFIG_HPP
 #define ESINK_CONFIG_SERVICE_CONFIG_HPP
 
+#include <esink/log/logger.hpp>
 #include <esink/router/column_filter.hpp>
 #include <esink/router/table_router.hpp>
 #include <esink/source/table_list.hpp>
@@ -67,6 +68,15 @@ struct service_config {
   // Limits
   std::size_t max_publish_body = 1u << 20;  ///< ESINK_MAX_BODY_BYTES: larger /publish bodies get 413
   std::size_t queue_capacity = 4096;      ///< ESINK_QUEUE_SIZE: events between source and sockets
+
+  // Operations
+  log::level log_level = log::level::info;  ///< LOG_LEVEL; default info, warn when NODE_ENV=production
+  std::optional<std::string> metrics_token;  ///< METRICS_TOKEN: bearer token GET /metrics requires
+  std::chrono::milliseconds shutdown_timeout{10000};  ///< ESINK_SHUTDOWN_TIMEOUT_MS: bound of a graceful stop
+
+  // Static files (read by main.cpp at startup)
+  std::string static_dir;                 ///< ESINK_STATIC_DIR: files served over HTTP GET, `/` is index.html
+  std::string socketio_client_dir;        ///< ESINK_SOCKETIO_CLIENT_DIR: socket.io-client's dist, at /socket.io/
 
   /// Things worth a line at startup that do not stop it (e.g. a watched table without a rule).
   std::vector<std::string> warnings;

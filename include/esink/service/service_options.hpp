@@ -2,13 +2,13 @@
 #define ESINK_SERVICE_SERVICE_OPTIONS_HPP
 
 #include <esink/config/service_config.hpp>
+#include <esink/log/logger.hpp>
 
+#include <chrono>
 #include <cstddef>
-#include <functional>
-#include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 
 namespace esink {
 
@@ -26,8 +26,18 @@ struct service_options {
   std::size_t queue_capacity = 4096;
   /// The Socket.IO namespace served.
   std::string nsp = "/";
-  /// One line per notable event (source lost or back); default: standard error.
-  std::function<void(std::string_view)> log = [](std::string_view line) { std::cerr << line << std::endl; };
+  /// One structured line per notable event (source lost or back, client refused, shutdown);
+  /// null logs nothing. Default: level `info` on standard error.
+  std::shared_ptr<const log::logger> logger = std::make_shared<log::logger>();
+  /// The `source` label of the metrics and log lines (`postgres`, `mariadb`, `sqlite`).
+  std::string source_name = "source";
+  /// Serves `GET /metrics` (Prometheus text format) and `GET /health`.
+  bool serve_metrics = true;
+  /// When set, `GET /metrics` requires `Authorization: Bearer <token>` (METRICS_TOKEN).
+  std::optional<std::string> metrics_token;
+  /// Bound of @ref service::stop: delivery of what was read, client disconnects, transport
+  /// shutdown (ESINK_SHUTDOWN_TIMEOUT_MS).
+  std::chrono::milliseconds shutdown_timeout{10000};
 
   static service_options from_config(const service_config& c) {
     service_options o;
@@ -36,6 +46,12 @@ struct service_options {
     o.security_token = c.security_token;
     o.max_publish_body = c.max_publish_body;
     o.queue_capacity = c.queue_capacity;
+    o.logger = std::make_shared<log::logger>(c.log_level);
+    o.source_name = c.database == database_kind::postgres ? "postgres"
+                    : c.database == database_kind::mariadb ? "mariadb"
+                                                            : "sqlite";
+    o.metrics_token = c.metrics_token;
+    o.shutdown_timeout = c.shutdown_timeout;
     return o;
   }
 };

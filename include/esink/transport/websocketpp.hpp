@@ -141,6 +141,7 @@ public:
     work_.emplace(ioc_.get_executor());
     unsigned n = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
     running_ = true;
+    accepting_ = true;
     for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
   }
 
@@ -183,6 +184,29 @@ public:
     return sessions_.size();
   }
 
+  /// Live sessions by the transport they currently use (for metrics).
+  struct transport_counts {
+    std::size_t polling = 0, websocket = 0;
+  };
+  transport_counts session_counts() const {
+    std::vector<std::shared_ptr<engine_socket>> all;
+    {
+      std::lock_guard<std::mutex> lk(sessions_mtx_);
+      all.reserve(sessions_.size());
+      for (const auto& [id, s] : sessions_) all.push_back(s);
+    }
+    transport_counts n;
+    for (const auto& s : all) ++(s->transport_name() == "polling" ? n.polling : n.websocket);
+    return n;
+  }
+
+  /// Sessions ended because the client did not read fast enough (`max_outgoing_bytes`).
+  std::uint64_t slow_consumer_disconnects() const noexcept { return slow_consumer_closes_.load(); }
+
+  /// Refuses new sessions (503) while existing ones keep being served: the first step of a
+  /// graceful shutdown, before @ref stop.
+  void stop_accepting() noexcept { accepting_ = false; }
+
   asio::io_context& io_context() noexcept { return ioc_; }
 
   // ---- Used by sessions ----
@@ -197,6 +221,7 @@ public:
       std::lock_guard<std::mutex> lk(sessions_mtx_);
       sessions_.erase(sid);
     }
+    if (why == error::slow_consumer) slow_consumer_closes_.fetch_add(1, std::memory_order_relaxed);
     if (on_session_closed_) on_session_closed_(why);
   }
 
@@ -357,6 +382,7 @@ private:
       }
       auto sid = detail::query_value(query, "sid");
       if (!sid) {
+        if (!accepting_) return respond(con, 503, "text/plain; charset=UTF-8", "server shutting down", false);
         if (method != "GET") return respond_engine_error(con, error::bad_handshake_method, false);
         auto s = add_session(*target, engine_socket::transport_kind::polling, make_handshake(con, query));
         std::string body;
@@ -417,6 +443,9 @@ private:
       auto s = find_session(*sid);
       if (!s) return reject(error::unknown_sid);
       if (s->transport_name() != "polling") return reject(error::bad_request);
+    } else if (!accepting_) {
+      con->set_status(websocketpp::http::status_code::service_unavailable);
+      return false;
     }
     con->set_max_message_size(options_.max_payload);
     return true;
@@ -499,6 +528,8 @@ private:
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::atomic<bool> running_{false};
+  std::atomic<bool> accepting_{false};
+  std::atomic<std::uint64_t> slow_consumer_closes_{0};
   std::uint16_t port_ = 0;
   std::string error_detail_;
 
