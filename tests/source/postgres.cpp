@@ -35,10 +35,18 @@ postgres_options options(const std::string& schema, const std::string& tables,
   return o;
 }
 
-void start_ok(postgres_source& s, recording_sink& k) {
+// Stops the source when it goes out of scope: declared after the sink, it runs before the
+// sink's destructor, so the source thread never calls a destroyed sink.
+struct stop_on_exit {
+  postgres_source& s;
+  ~stop_on_exit() { s.stop(); }
+};
+
+[[nodiscard]] stop_on_exit start_ok(postgres_source& s, recording_sink& k) {
   std::error_code ec;
   s.start(k, ec);
   BOOST_TEST_REQUIRE(!ec, ec.message() << ": " << s.error_message());
+  return stop_on_exit{s};
 }
 
 // Every id strictly increasing; every value of `key` in `expected` exactly once, none else.
@@ -70,7 +78,7 @@ BOOST_AUTO_TEST_CASE(every_column_type_insert_update_delete) {
           " m t_types.mood, f8 float8, n_null int)");
   postgres_source src(options("esink_types", "t_types.all_types"));
   recording_sink k([&](std::uint64_t id) { src.acknowledge(id); });
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   db.exec("SET TIME ZONE 'UTC';"
           "INSERT INTO t_types.all_types VALUES (1, -32768, 2147483647, 9223372036854775807,"
           " 123456789012345678901234567890.123456789012345678901, 1.5, 'quote \" back\\\\ \xc3\xa9\xe2\x82\xac \xf0\x9f\x98\x80 \n',"
@@ -123,7 +131,7 @@ BOOST_AUTO_TEST_CASE(awkward_table_names) {
           "CREATE TABLE \"Odd Schema\".\"Events; DROP TABLE x\" (id int)");
   postgres_source src(options("esink \"awk\"", R"('"select", MixedCase, "Odd Schema"."Events; DROP TABLE x"')"));
   recording_sink k;
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   db.exec("INSERT INTO \"select\" VALUES (1); INSERT INTO \"MixedCase\" VALUES (2);"
           "INSERT INTO \"Odd Schema\".\"Events; DROP TABLE x\" VALUES (3)");
   BOOST_TEST_REQUIRE(k.wait_for(3) == 3u);
@@ -151,7 +159,7 @@ BOOST_AUTO_TEST_CASE(one_megabyte_text_and_bytea) {
   db.exec("DROP TABLE IF EXISTS t_big; CREATE TABLE t_big (id int, t text, b bytea)");
   postgres_source src(options("esink_big", "t_big"));
   recording_sink k;
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   // Commits although the row is far beyond NOTIFY's 8000-byte payload limit.
   db.exec("INSERT INTO t_big SELECT 1, repeat('x', 1048576), decode(repeat('ab', 1048576), 'hex')");
   BOOST_TEST_REQUIRE(k.wait_for(1) == 1u);
@@ -167,7 +175,7 @@ BOOST_AUTO_TEST_CASE(burst_of_100000_rows_in_order) {
   db.exec("DROP TABLE IF EXISTS t_burst; CREATE TABLE t_burst (id int PRIMARY KEY, v text)");
   postgres_source src(options("esink_burst", "t_burst"));
   recording_sink k;
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   for (int i = 0; i < 100; ++i)
     db.exec("INSERT INTO t_burst SELECT g, 'v' || g FROM generate_series(" + std::to_string(i * 1000 + 1) + ", " +
             std::to_string(i * 1000 + 1000) + ") g");
@@ -184,7 +192,7 @@ BOOST_AUTO_TEST_CASE(earlier_id_committing_later_is_delivered_later) {
   a.exec("DROP TABLE IF EXISTS t_late; CREATE TABLE t_late (id int)");
   postgres_source src(options("esink_late", "t_late"));
   recording_sink k;
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   a.exec("BEGIN; INSERT INTO t_late VALUES (1)");  // takes the earlier event id
   b.exec("INSERT INTO t_late VALUES (2)");         // later id, commits first
   BOOST_TEST_REQUIRE(k.wait_for(1) == 1u);
@@ -202,7 +210,7 @@ BOOST_AUTO_TEST_CASE(eight_concurrent_writers_with_rollbacks) {
   db.exec("DROP TABLE IF EXISTS t_conc; CREATE TABLE t_conc (id int PRIMARY KEY, writer int, seq int)");
   postgres_source src(options("esink_conc", "t_conc"));
   recording_sink k;
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   constexpr int writers = 8, txs = 150;
   std::vector<std::vector<std::int64_t>> committed(writers);
   std::vector<std::thread> th;
@@ -237,13 +245,140 @@ BOOST_AUTO_TEST_CASE(eight_concurrent_writers_with_rollbacks) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(transaction_larger_than_a_batch_and_a_restart_inside_it) {
+  pg_client db;
+  db.exec("DROP TABLE IF EXISTS t_large; CREATE TABLE t_large (id int)");
+  auto o = options("esink_large", "t_large");
+  o.batch_size = 7;
+  std::vector<change_event> first;
+  {
+    postgres_source src(o);
+    // Acknowledges up to id 12 only: inside the first transaction.
+    recording_sink k([&](std::uint64_t id) { src.acknowledge(std::min<std::uint64_t>(id, 12)); });
+    auto running = start_ok(src, k);
+    db.exec("INSERT INTO t_large SELECT generate_series(1, 30)");
+    db.exec("INSERT INTO t_large SELECT generate_series(31, 33)");
+    BOOST_TEST_REQUIRE(k.wait_for(33) == 33u);
+    first = k.take();
+  }
+  BOOST_TEST_REQUIRE(first.size() == 33u);
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    BOOST_TEST_REQUIRE(first[i].row.at("id").as_int64() == std::int64_t(i + 1));
+    if (i) BOOST_TEST_REQUIRE(first[i].id == first[i - 1].id + 1);
+  }
+  // The restart resumes after the acknowledged event, in the middle of the 30-row transaction.
+  postgres_source src(o);
+  recording_sink k;
+  auto running = start_ok(src, k);
+  db.exec("INSERT INTO t_large VALUES (34)");
+  const std::size_t want = 33 - 12 + 1;
+  BOOST_TEST_REQUIRE(k.wait_for(want) == want);
+  auto ev = k.take();
+  BOOST_TEST_REQUIRE(ev.size() == want);
+  for (std::size_t i = 0; i < ev.size(); ++i) {
+    BOOST_TEST_REQUIRE(ev[i].id == first[11].id + 1 + i);
+    BOOST_TEST_REQUIRE(ev[i].row.at("id").as_int64() == std::int64_t(13 + i));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(upgrade_from_the_pos_column_layout) {
+  pg_client db;
+  // The layout installed by earlier esinks: positions in events.pos, two sequenced transactions
+  // (positions 11..13 and 14..15, older ones pruned), one committed but never sequenced, and a
+  // cursor inside the first transaction.
+  db.exec("DROP SCHEMA IF EXISTS esink_upg CASCADE; DROP TABLE IF EXISTS t_upg; CREATE TABLE t_upg (id int);"
+          "CREATE SCHEMA esink_upg;"
+          "CREATE TABLE esink_upg.events (id bigserial PRIMARY KEY,"
+          " xid xid8 NOT NULL DEFAULT pg_current_xact_id(), tbl text NOT NULL, op text NOT NULL,"
+          " row json NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp(), pos bigint UNIQUE);"
+          "CREATE INDEX events_unsequenced ON esink_upg.events (xid) WHERE pos IS NULL;"
+          "CREATE TABLE esink_upg.state (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),"
+          " next_pos bigint NOT NULL);"
+          "INSERT INTO esink_upg.state VALUES (true, 15);"
+          "CREATE TABLE esink_upg.consumers (name text PRIMARY KEY, pos bigint NOT NULL,"
+          " updated_at timestamptz NOT NULL DEFAULT now());"
+          "INSERT INTO esink_upg.consumers (name, pos) VALUES ('esink', 12);"
+          "CREATE FUNCTION esink_upg.sequence(xids xid8[], catch_up boolean) RETURNS bigint"
+          " LANGUAGE sql AS 'SELECT 0::bigint'");
+  db.exec("INSERT INTO esink_upg.events (tbl, op, row, pos) VALUES ('t_upg', 'insert', '{\"id\":1}', 11),"
+          " ('t_upg', 'insert', '{\"id\":2}', 12), ('t_upg', 'insert', '{\"id\":3}', 13)");
+  db.exec("INSERT INTO esink_upg.events (tbl, op, row, pos) VALUES ('t_upg', 'insert', '{\"id\":4}', 14),"
+          " ('t_upg', 'insert', '{\"id\":5}', 15)");
+  db.exec("INSERT INTO esink_upg.events (tbl, op, row) VALUES ('t_upg', 'insert', '{\"id\":6}'),"
+          " ('t_upg', 'update', '{\"id\":7}')");
+  {
+    postgres_source src(options("esink_upg", "t_upg"));
+    recording_sink k([&](std::uint64_t id) { src.acknowledge(id); });
+    auto running = start_ok(src, k);
+    db.exec("INSERT INTO t_upg VALUES (8)");
+    BOOST_TEST_REQUIRE(k.wait_for(6) == 6u);
+    auto ev = k.take();
+    BOOST_TEST_REQUIRE(ev.size() == 6u);
+    for (std::size_t i = 0; i < ev.size(); ++i) {
+      BOOST_TEST(ev[i].id == 13 + i);
+      BOOST_TEST(ev[i].row.at("id").as_int64() == std::int64_t(3 + i));
+    }
+    BOOST_TEST((ev[4].type == change_type::update));
+  }
+  BOOST_TEST(db.exec("SELECT count(*) FROM pg_attribute WHERE attrelid = 'esink_upg.events'::regclass"
+                     " AND attname = 'pos' AND NOT attisdropped")[0] == "0");
+  BOOST_TEST(db.exec("SELECT count(*) FROM pg_proc WHERE proname = 'sequence'"
+                     " AND pronamespace = 'esink_upg'::regnamespace")[0] == "0");
+  BOOST_TEST(db.exec("SELECT pos FROM esink_upg.consumers WHERE name = 'esink'")[0] == "18");
+  // The converted installation is an ordinary one: a second start resumes and carries on.
+  postgres_source src(options("esink_upg", "t_upg"));
+  recording_sink k;
+  auto running = start_ok(src, k);
+  db.exec("INSERT INTO t_upg VALUES (9)");
+  BOOST_TEST_REQUIRE(k.wait_for(1) == 1u);
+  auto ev = k.take();
+  BOOST_TEST(ev.at(0).id == 19u);
+  BOOST_TEST(ev.at(0).row.at("id").as_int64() == 9);
+}
+
+BOOST_AUTO_TEST_CASE(retention_keeps_the_newest_and_positions_dense) {
+  pg_client db;
+  db.exec("DROP SCHEMA IF EXISTS esink_ret CASCADE; DROP TABLE IF EXISTS t_ret; CREATE TABLE t_ret (id int)");
+  auto o = options("esink_ret", "t_ret");
+  o.retention_count = 5;
+  {
+    postgres_source src(o);
+    recording_sink k([&](std::uint64_t id) { src.acknowledge(id); });
+    auto running = start_ok(src, k);
+    for (int i = 1; i <= 20; ++i) db.exec("INSERT INTO t_ret VALUES (" + std::to_string(i) + ")");
+    BOOST_TEST_REQUIRE(k.wait_for(20) == 20u);
+    const std::string newest_xid = db.exec("SELECT max(xid)::text FROM esink_ret.events")[0];
+    // Pruning runs every 5 s; its marker NOTIFY then moves the catch-up horizon past every
+    // transaction recorded so far.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline &&
+           db.exec("SELECT count(*) FROM esink_ret.txns")[0] != "5")
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    BOOST_TEST(db.exec("SELECT count(*) FROM esink_ret.txns")[0] == "5");
+    BOOST_TEST(db.exec("SELECT count(*) FROM esink_ret.events")[0] == "5");
+    BOOST_TEST(db.exec("SELECT min(last)::text || '..' || max(last)::text FROM esink_ret.txns")[0] == "16..20");
+    while (std::chrono::steady_clock::now() < deadline &&
+           db.exec("SELECT (horizon > '" + newest_xid + "')::text FROM esink_ret.state")[0] != "true")
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    BOOST_TEST(db.exec("SELECT (horizon > '" + newest_xid + "')::text FROM esink_ret.state")[0] == "true");
+  }
+  db.exec("INSERT INTO t_ret VALUES (21)");
+  postgres_source src(o);
+  recording_sink k;
+  auto running = start_ok(src, k);
+  BOOST_TEST_REQUIRE(k.wait_for(1) == 1u);
+  auto ev = k.take();
+  BOOST_TEST(ev.at(0).id == 21u);
+  BOOST_TEST(ev.at(0).row.at("id").as_int64() == 21);
+}
+
 BOOST_AUTO_TEST_CASE(writes_commit_while_esink_is_down) {
   pg_client db;
   db.exec("DROP TABLE IF EXISTS t_down; CREATE TABLE t_down (id int)");
   {
     postgres_source src(options("esink_down", "t_down"));
     recording_sink k;
-    start_ok(src, k);
+    auto running = start_ok(src, k);
     src.stop();
   }
   db.exec("INSERT INTO t_down SELECT generate_series(1, 50)");
@@ -251,7 +386,7 @@ BOOST_AUTO_TEST_CASE(writes_commit_while_esink_is_down) {
   BOOST_TEST(db.exec("SELECT count(*) FROM t_down")[0] == "50");
   postgres_source src(options("esink_down", "t_down"));
   recording_sink k;
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   BOOST_TEST_REQUIRE(k.wait_for(50) == 50u);
   std::vector<std::int64_t> want;
   for (int i = 1; i <= 50; ++i) want.push_back(i);
@@ -261,7 +396,7 @@ BOOST_AUTO_TEST_CASE(writes_commit_while_esink_is_down) {
 BOOST_AUTO_TEST_CASE(esink_restarted_mid_stream) {
   pg_client db;
   db.exec("DROP TABLE IF EXISTS t_erst; CREATE TABLE t_erst (id int)");
-  { postgres_source s(options("esink_erst", "t_erst")); recording_sink k; start_ok(s, k); }
+  { postgres_source s(options("esink_erst", "t_erst")); recording_sink k; auto running = start_ok(s, k); }
   std::atomic<bool> done{false};
   std::thread writer([&] {
     pg_client c;
@@ -272,7 +407,7 @@ BOOST_AUTO_TEST_CASE(esink_restarted_mid_stream) {
   for (int round = 0; round < 3; ++round) {
     postgres_source src(options("esink_erst", "t_erst"));
     recording_sink k([&](std::uint64_t id) { src.acknowledge(id); });
-    start_ok(src, k);
+    auto running = start_ok(src, k);
     k.wait_for(300, std::chrono::seconds(3));  // a deadline: the writer may already be done
     src.stop();
     auto ev = k.take();
@@ -281,7 +416,7 @@ BOOST_AUTO_TEST_CASE(esink_restarted_mid_stream) {
   writer.join();
   postgres_source src(options("esink_erst", "t_erst"));
   recording_sink k([&](std::uint64_t id) { src.acknowledge(id); });
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   BOOST_TEST_REQUIRE(k.wait_for(3000 - all.size()) == 3000 - all.size());
   auto ev = k.take();
   all.insert(all.end(), ev.begin(), ev.end());
@@ -300,6 +435,7 @@ BOOST_AUTO_TEST_CASE(two_sources_started_at_once) {
   std::thread ta([&] { a.start(ka, eca); }), tb([&] { b.start(kb, ecb); });
   ta.join();
   tb.join();
+  stop_on_exit stop_a{a}, stop_b{b};
   BOOST_TEST_REQUIRE(!eca, a.error_message());
   BOOST_TEST_REQUIRE(!ecb, b.error_message());
   BOOST_TEST(db.exec("SELECT count(*) FROM pg_trigger WHERE tgrelid = 't_two'::regclass")[0] == "3");
@@ -319,7 +455,7 @@ BOOST_AUTO_TEST_CASE(database_restarted_mid_stream) {
   db.exec("DROP TABLE IF EXISTS t_prst; CREATE TABLE t_prst (id int PRIMARY KEY)");
   postgres_source src(options("esink_prst", "t_prst"));
   recording_sink k([&](std::uint64_t id) { src.acknowledge(id); });
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   std::atomic<int> next{1};
   std::atomic<bool> stop{false};
   std::thread writer([&] {

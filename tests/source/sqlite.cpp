@@ -61,10 +61,18 @@ sqlite_options options(const std::string& path, const std::string& tables, const
   return o;
 }
 
-void start_ok(sqlite_source& s, recording_sink& k) {
+// Stops the source when it goes out of scope: declared after the sink, it runs before the
+// sink's destructor, so the source thread never calls a destroyed sink.
+struct stop_on_exit {
+  sqlite_source& s;
+  ~stop_on_exit() { s.stop(); }
+};
+
+[[nodiscard]] stop_on_exit start_ok(sqlite_source& s, recording_sink& k) {
   std::error_code ec;
   s.start(k, ec);
   BOOST_TEST_REQUIRE(!ec, ec.message() << ": " << s.error_message());
+  return stop_on_exit{s};
 }
 
 void check_exactly_once(const std::vector<change_event>& ev, std::set<std::int64_t> want) {
@@ -95,7 +103,7 @@ BOOST_AUTO_TEST_CASE(every_column_type_insert_update_delete) {
           " doc JSON, untyped, n NUMERIC)");
   sqlite_source src(options(f.path, "t"));
   recording_sink k;
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   db.exec("INSERT INTO t VALUES (1, 9223372036854775807, 1.5, 'quote \" back\\ \xc3\xa9 \xf0\x9f\x98\x80', x'00ff10', 1,"
           " '{\"a\":[1,2]}', x'41', NULL)");
   db.exec("UPDATE t SET big = -9223372036854775808, flag = 0, doc = 'not json' WHERE id = 1");
@@ -131,12 +139,13 @@ BOOST_AUTO_TEST_CASE(awkward_names_and_unknown_table) {
     recording_sink k;
     std::error_code ec;
     bad.start(k, ec);
+    stop_on_exit stop{bad};
     BOOST_TEST((ec == esink::error::unknown_table));
     BOOST_TEST(bad.error_message().find("nope") != std::string::npos);
   }
   sqlite_source src(options(f.path, R"('"select", "Mixed Case", main.we'ird')"));
   recording_sink k;
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   db.exec("INSERT INTO \"select\" VALUES (1); INSERT INTO \"Mixed Case\" VALUES (2); INSERT INTO \"we'ird\" VALUES (3)");
   BOOST_TEST_REQUIRE(k.wait_for(3) == 3u);
   auto ev = k.take();
@@ -151,7 +160,7 @@ BOOST_AUTO_TEST_CASE(one_megabyte_text_and_blob) {
   db.exec("CREATE TABLE big (id INTEGER, t TEXT, b BLOB)");
   sqlite_source src(options(f.path, "big"));
   recording_sink k;
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   db.exec("INSERT INTO big VALUES (1, printf('%.*c', 1048576, 'x'), zeroblob(1048576))");
   BOOST_TEST_REQUIRE(k.wait_for(1) == 1u);
   auto ev = k.take();
@@ -165,7 +174,7 @@ BOOST_AUTO_TEST_CASE(burst_of_100000_rows_in_order) {
   db.exec("CREATE TABLE burst (id INTEGER PRIMARY KEY, v TEXT)");
   sqlite_source src(options(f.path, "burst"));
   recording_sink k;
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   for (int i = 0; i < 100; ++i)
     db.exec("WITH RECURSIVE g(x) AS (SELECT " + std::to_string(i * 1000 + 1) + " UNION ALL SELECT x + 1 FROM g WHERE x < " +
             std::to_string(i * 1000 + 1000) + ") INSERT INTO burst SELECT x, 'v' || x FROM g");
@@ -180,7 +189,7 @@ BOOST_AUTO_TEST_CASE(writes_by_another_process_are_seen) {
   db.exec("CREATE TABLE t (id INTEGER)");
   sqlite_source src(options(f.path, "t"));
   recording_sink k;
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   std::string cmd = "sqlite3 '" + f.path + "' 'PRAGMA busy_timeout=5000; INSERT INTO t VALUES (7)' >/dev/null";
   BOOST_TEST_REQUIRE(std::system(cmd.c_str()) == 0);
   BOOST_TEST_REQUIRE(k.wait_for(1) == 1u);
@@ -193,7 +202,7 @@ BOOST_AUTO_TEST_CASE(eight_concurrent_writers_with_rollbacks) {
   db.exec("PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, writer INTEGER)");
   sqlite_source src(options(f.path, "t"));
   recording_sink k;
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   std::vector<std::thread> th;
   std::vector<std::set<std::int64_t>> committed(8);
   for (int w = 0; w < 8; ++w)
@@ -228,7 +237,7 @@ BOOST_AUTO_TEST_CASE(esink_restarted_mid_stream_and_writes_while_down) {
   temp_db f;
   client db(f.path);
   db.exec("CREATE TABLE t (id INTEGER)");
-  { sqlite_source s(options(f.path, "t")); recording_sink k; start_ok(s, k); }
+  { sqlite_source s(options(f.path, "t")); recording_sink k; auto running = start_ok(s, k); }
   db.exec("INSERT INTO t VALUES (1)");  // commits while no esink runs
   std::thread writer([&] {
     client c(f.path);
@@ -238,7 +247,7 @@ BOOST_AUTO_TEST_CASE(esink_restarted_mid_stream_and_writes_while_down) {
   for (int round = 0; round < 3; ++round) {
     sqlite_source src(options(f.path, "t"));
     recording_sink k([&](std::uint64_t id) { src.acknowledge(id); });
-    start_ok(src, k);
+    auto running = start_ok(src, k);
     k.wait_for(200, std::chrono::seconds(3));  // a deadline: the writer may already be done
     src.stop();
     auto ev = k.take();
@@ -247,7 +256,7 @@ BOOST_AUTO_TEST_CASE(esink_restarted_mid_stream_and_writes_while_down) {
   writer.join();
   sqlite_source src(options(f.path, "t"));
   recording_sink k([&](std::uint64_t id) { src.acknowledge(id); });
-  start_ok(src, k);
+  auto running = start_ok(src, k);
   BOOST_TEST_REQUIRE(k.wait_for(2000 - all.size()) == 2000 - all.size());
   auto ev = k.take();
   all.insert(all.end(), ev.begin(), ev.end());
@@ -265,6 +274,7 @@ BOOST_AUTO_TEST_CASE(two_sources_at_once_and_new_columns) {
   std::thread ta([&] { a.start(ka, eca); }), tb([&] { b.start(kb, ecb); });
   ta.join();
   tb.join();
+  stop_on_exit stop_a{a}, stop_b{b};
   BOOST_TEST_REQUIRE(!eca, a.error_message());
   BOOST_TEST_REQUIRE(!ecb, b.error_message());
   for (int i = 1; i <= 300; ++i) db.exec("INSERT INTO t VALUES (" + std::to_string(i) + ")");

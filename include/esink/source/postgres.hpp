@@ -50,8 +50,9 @@ struct postgres_options {
 };
 
 /** A Source for PostgreSQL: statement triggers write each change to a durable event table
-    and NOTIFY the transaction id; one thread per source assigns commit-order positions and
-    hands the events to the sink.
+    and NOTIFY the transaction id; one thread per source records the notified transactions in
+    commit order (one narrow row per transaction, which gives its events their positions) and
+    hands the events to the sink, sequencing and fetching in one round trip.
 
     Every committed change is delivered exactly once (relative to @ref acknowledge) in commit
     order, across reconnects, database restarts and esink restarts; rolled-back changes never.
@@ -103,12 +104,13 @@ private:
   template <class Sink> void run(Sink& sink);
   template <class Sink> bool pump(Sink& sink);
   template <class Sink> bool deliver_batch(Sink& sink, bool& more);
+  template <class Sink> bool deliver_row(Sink& sink, const PGresult* r, int i);
 
   std::error_code connect();
   std::error_code prepare();
   std::error_code install();
+  std::error_code migrate();
   std::error_code load_types(table_state& t);
-  bool sequence(const std::vector<std::uint64_t>* xids);
   bool flush_ack(bool force);
   bool prune();
   void disconnect() noexcept;
@@ -120,16 +122,20 @@ private:
   std::map<std::string, table_state> tables_;  // by spelled name
   std::string schema_q_, chan_q_;
   PGconn* conn_ = nullptr;
-  bool commit_ts_ = false;
   std::thread thread_;
   detail::wake_pipe wake_;
   detail::backoff backoff_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> delivered_{0};
+  // Where delivered_ is: 0 the end of a transaction, > 0 the events.id of the event at
+  // delivered_ inside a transaction, -1 unknown.
+  std::int64_t resume_id_ = 0;
   std::atomic<std::uint64_t> acked_{0};
   std::uint64_t flushed_ = 0;
   std::chrono::steady_clock::time_point last_flush_{}, last_prune_{};
   std::vector<std::uint64_t> pending_xids_;
+  std::string xid_array_;
+  std::uint64_t horizon_ = 0;  // from a marker NOTIFY: to record with the pending xids
   bool catch_up_ = true;
   std::string message_;
 };

@@ -3,6 +3,7 @@
 
 #include <esink/source/detail/quote.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -125,6 +126,8 @@ inline std::error_code postgres_source::connect() {
     st = PQconnectPoll(conn_);
   }
   PQsetClientEncoding(conn_, "UTF8");
+  // The idempotent install's "already exists, skipping" notices are expected: keep stderr quiet.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
   return {};
 }
 
@@ -134,18 +137,26 @@ inline std::error_code postgres_source::install() {
   const std::string& S = schema_q_;
   const std::string lit_schema = detail::pg_literal(conn_, opt_.schema);
   // Statement triggers with transition tables: one function call per statement, not per row.
-  // The NOTIFY carries only the transaction id: never near the 8000-byte limit.
+  // The NOTIFY carries only the transaction id: never near the 8000-byte limit. The event table
+  // has a single index, (xid, id): every further index would be paid by the application's writes.
+  // Positions live in `txns`, one narrow row per committed transaction, instead of being written
+  // back into every event row.
   const std::string ddl =
       "CREATE SCHEMA IF NOT EXISTS " + S + ";"
       "CREATE TABLE IF NOT EXISTS " + S + ".events ("
-      " id bigserial PRIMARY KEY,"
+      " id bigserial NOT NULL,"
       " xid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),"
       " tbl text NOT NULL, op text NOT NULL, row json NOT NULL,"
-      " at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),"
-      " pos bigint UNIQUE);"
-      "CREATE INDEX IF NOT EXISTS events_unsequenced ON " + S + ".events (xid) WHERE pos IS NULL;"
+      " at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp());"
+      "CREATE INDEX IF NOT EXISTS events_xid ON " + S + ".events (xid, id);"
+      // The events of transaction `xid`, in id order, hold positions last - n + 1 .. last.
+      "CREATE TABLE IF NOT EXISTS " + S + ".txns ("
+      " last bigint PRIMARY KEY, xid xid8 NOT NULL UNIQUE, n bigint NOT NULL,"
+      " at timestamptz NOT NULL DEFAULT pg_catalog.now());"
+      // horizon: every committed transaction with a smaller xid is in txns (or was pruned).
       "CREATE TABLE IF NOT EXISTS " + S + ".state ("
-      " singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), next_pos bigint NOT NULL);"
+      " singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), next_pos bigint NOT NULL,"
+      " horizon xid8 NOT NULL DEFAULT '0');"
       "INSERT INTO " + S + ".state (next_pos) VALUES (0) ON CONFLICT DO NOTHING;"
       "CREATE TABLE IF NOT EXISTS " + S + ".consumers ("
       " name text PRIMARY KEY, pos bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());"
@@ -166,35 +177,109 @@ inline std::error_code postgres_source::install() {
       "  END IF;\n"
       "  RETURN NULL;\n"
       "END $esink$;"
-      // Assigns dense commit-order positions. Live: in NOTIFY order (= commit order). Catch-up
-      // (right after LISTEN): everything committed so far, by commit timestamp when tracked, else
-      // by first event id; notified transactions it already covered are then skipped.
-      "CREATE OR REPLACE FUNCTION " + S + ".sequence(xids xid8[], catch_up boolean)"
-      " RETURNS bigint LANGUAGE plpgsql AS $esink$\n"
-      "DECLARE base bigint; n bigint := 0; m bigint;\n"
+      // One round trip per batch. First records committed transactions in txns, under a lock so
+      // that esinks sharing the schema agree on positions. Live (xids): in NOTIFY order, which is
+      // commit order. Catch-up (right after LISTEN): every committed transaction not yet in txns
+      // from the horizon on, by commit timestamp when tracked, else by first event id; it then
+      // moves the horizon to its snapshot's xmin (everything below ended, and is now recorded).
+      // `horizon`, when given, comes from a marker NOTIFY that followed every xid passed (see
+      // prune()). Transactions already recorded (by a catch-up or another esink) are skipped. The next
+      // position follows the newest txns row (pruning always keeps it), or state.next_pos when
+      // there is none (a fresh or converted installation).
+      // Then returns the `lim` events after position `after`. `after_id` says where `after` is:
+      // 0 the end of a transaction, > 0 the events.id of an event inside a transaction larger
+      // than a batch (resumed without a rescan), NULL unknown (the cursor of a fresh start).
+      // Generic plans: planning each statement on each call would cost more than a small batch,
+      // and every statement has one sensible plan whatever the parameters: index probes along
+      // (xid, id) and the txns keys. Without sequential scans and hash or merge joins, so that a
+      // generic plan made while the tables were empty (a fresh installation, no statistics yet)
+      // never scans the whole event table on each call once they have grown. Without JIT: the
+      // cost of a disabled path would trigger a compilation on every call.
+      "CREATE OR REPLACE FUNCTION " + S + ".poll(xids xid8[], catch_up boolean, horizon xid8, after bigint, after_id bigint,"
+      " lim integer)"
+      " RETURNS TABLE (o_pos bigint, o_id bigint, o_end boolean, o_tbl text, o_op text, o_row json, o_us bigint)"
+      " LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan SET enable_seqscan = off"
+      " SET enable_hashjoin = off SET enable_mergejoin = off SET jit = off AS $esink$\n"
+      "DECLARE\n"
+      "  ts constant boolean := pg_catalog.current_setting('track_commit_timestamp')::boolean;\n"
+      "  base bigint; hz xid8; cur record; got bigint := 0; k bigint; w_end bigint;\n"
       "BEGIN\n"
-      "  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('esink/sequence'), pg_catalog.hashtext(" + lit_schema + "));\n"
-      "  SELECT next_pos INTO base FROM " + S + ".state;\n"
-      "  IF catch_up THEN\n"
-      "    WITH t AS (SELECT e.xid, min(e.id) AS first_id FROM " + S + ".events e\n"
-      "               WHERE e.pos IS NULL GROUP BY e.xid),\n"
-      "         k AS (SELECT t.xid, t.first_id, CASE WHEN pg_catalog.current_setting('track_commit_timestamp')::boolean\n"
-      "                 THEN pg_catalog.pg_xact_commit_timestamp(pg_catalog.xid(t.xid)) END AS ts FROM t),\n"
-      "         o AS (SELECT e.id, row_number() OVER (ORDER BY k.ts NULLS FIRST, k.first_id, e.id) AS rn\n"
-      "               FROM k JOIN " + S + ".events e ON e.xid = k.xid WHERE e.pos IS NULL)\n"
-      "    UPDATE " + S + ".events e SET pos = base + o.rn FROM o WHERE e.id = o.id;\n"
-      "    GET DIAGNOSTICS n = ROW_COUNT;\n"
+      "  IF catch_up OR xids IS NOT NULL OR horizon IS NOT NULL THEN\n"
+      "    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('esink/sequence'), pg_catalog.hashtext(" + lit_schema + "));\n"
+      "    SELECT GREATEST(s.next_pos, (SELECT pg_catalog.max(t.last) FROM " + S + ".txns t)), s.horizon\n"
+      "      INTO base, hz FROM " + S + ".state s;\n"
+      "    IF catch_up THEN\n"
+      // One statement, one snapshot: its xmin is a safe horizon for what the scan saw. EXECUTE:
+      // planned for the actual horizon, since a recent one leaves a few rows to look at.
+      "      EXECUTE $q$WITH u AS (SELECT e.xid, pg_catalog.min(e.id) AS first_id, pg_catalog.count(*) AS n\n"
+      "                 FROM " + S + ".events e WHERE e.xid >= $1\n"
+      "                 AND NOT EXISTS (SELECT FROM " + S + ".txns t WHERE t.xid = e.xid) GROUP BY e.xid),\n"
+      "           i AS (INSERT INTO " + S + ".txns (last, xid, n)\n"
+      "                 SELECT $2 + pg_catalog.sum(u.n) OVER (ORDER BY CASE WHEN $3 THEN\n"
+      "                     pg_catalog.pg_xact_commit_timestamp(pg_catalog.xid(u.xid)) END NULLS FIRST, u.first_id\n"
+      "                   ROWS UNBOUNDED PRECEDING), u.xid, u.n FROM u RETURNING txns.last)\n"
+      "      SELECT coalesce((SELECT pg_catalog.max(i.last) FROM i), $2),\n"
+      "             pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())$q$ INTO base, hz USING hz, base, ts;\n"
+      "      horizon := GREATEST(horizon, hz);\n"
+      "    END IF;\n"
+      "    IF xids IS NOT NULL THEN\n"
+      // MATERIALIZED: count each transaction's events once, not once per reference. A scalar
+      // subquery, not NOT EXISTS: the planner would turn that into a hash anti join reading all
+      // of txns, where a few index probes suffice.
+      "      WITH u AS MATERIALIZED (SELECT x.xid, x.ord,\n"
+      "                   (SELECT pg_catalog.count(*) FROM " + S + ".events e WHERE e.xid = x.xid) AS n\n"
+      "                 FROM pg_catalog.unnest(xids) WITH ORDINALITY AS x(xid, ord)\n"
+      "                 WHERE (SELECT t.last FROM " + S + ".txns t WHERE t.xid = x.xid) IS NULL)\n"
+      "      INSERT INTO " + S + ".txns (last, xid, n)\n"
+      "        SELECT base + pg_catalog.sum(u.n) OVER (ORDER BY u.ord ROWS UNBOUNDED PRECEDING), u.xid, u.n\n"
+      "        FROM u WHERE u.n > 0;\n"
+      "    END IF;\n"
+      "    UPDATE " + S + ".state s SET horizon = poll.horizon WHERE s.horizon < poll.horizon;\n"
       "  END IF;\n"
-      "  IF xids IS NOT NULL THEN\n"
-      "    WITH o AS (SELECT e.id, row_number() OVER (ORDER BY x.ord, e.id) AS rn\n"
-      "               FROM unnest(xids) WITH ORDINALITY AS x(xid, ord)\n"
-      "               JOIN " + S + ".events e ON e.xid = x.xid WHERE e.pos IS NULL)\n"
-      "    UPDATE " + S + ".events e SET pos = base + n + o.rn FROM o WHERE e.id = o.id;\n"
-      "    GET DIAGNOSTICS m = ROW_COUNT;\n"
-      "    n := n + m;\n"
+      "  IF after_id IS DISTINCT FROM 0 THEN\n"
+      "    SELECT x.last, x.xid, x.n INTO cur FROM " + S + ".txns x WHERE x.last > after ORDER BY x.last LIMIT 1;\n"
+      "    IF FOUND AND cur.last - cur.n < after THEN\n"
+      "      IF after_id IS NULL THEN\n"
+      "        SELECT e.id INTO after_id FROM " + S + ".events e WHERE e.xid = cur.xid\n"
+      "          ORDER BY e.id OFFSET after - (cur.last - cur.n) - 1 LIMIT 1;\n"
+      "      END IF;\n"
+      "      RETURN QUERY\n"
+      "        SELECT after + e.rn, e.id, after + e.rn = cur.last, e.tbl, e.op, e.row,\n"
+      "               (extract(epoch FROM coalesce(CASE WHEN ts THEN\n"
+      "                  pg_catalog.pg_xact_commit_timestamp(pg_catalog.xid(cur.xid)) END, e.at)) * 1000000)::int8\n"
+      "        FROM (SELECT v.id, v.tbl, v.op, v.row, v.at, pg_catalog.row_number() OVER (ORDER BY v.id) AS rn\n"
+      "              FROM " + S + ".events v WHERE v.xid = cur.xid AND v.id > after_id ORDER BY v.id LIMIT lim) e\n"
+      "        ORDER BY 1;\n"
+      "      GET DIAGNOSTICS got = ROW_COUNT;\n"
+      "      IF got >= lim THEN RETURN; END IF;\n"
+      "      after := cur.last;\n"
+      "    END IF;\n"
       "  END IF;\n"
-      "  IF n > 0 THEN UPDATE " + S + ".state SET next_pos = base + n; END IF;\n"
-      "  RETURN n;\n"
+      // The transactions wholly inside the window: one join, at most `lim` rows. Then the one
+      // crossing the window's end, if any, cut to what fits (a LIMIT along the (xid, id) index:
+      // a transaction of a million rows costs a batch, not a million, per call).
+      "  w_end := after + lim - got;\n"
+      "  RETURN QUERY\n"
+      "    SELECT x.last - x.n + pg_catalog.row_number() OVER (PARTITION BY x.last ORDER BY v.id), v.id,\n"
+      "           x.last - x.n + pg_catalog.row_number() OVER (PARTITION BY x.last ORDER BY v.id) = x.last,\n"
+      "           v.tbl, v.op, v.row, (extract(epoch FROM coalesce(x.cts, v.at)) * 1000000)::int8\n"
+      "    FROM (SELECT y.last, y.xid, y.n, CASE WHEN ts THEN\n"
+      "            pg_catalog.pg_xact_commit_timestamp(pg_catalog.xid(y.xid)) END AS cts\n"
+      "          FROM " + S + ".txns y WHERE y.last > after AND y.last <= w_end) x\n"
+      "    JOIN " + S + ".events v ON v.xid = x.xid\n"
+      "    ORDER BY 1;\n"
+      "  GET DIAGNOSTICS k = ROW_COUNT;\n"
+      "  IF got + k >= lim THEN RETURN; END IF;\n"
+      "  SELECT x.last, x.xid, x.n INTO cur FROM " + S + ".txns x WHERE x.last > w_end ORDER BY x.last LIMIT 1;\n"
+      "  IF FOUND AND cur.last - cur.n < w_end THEN\n"
+      "    RETURN QUERY\n"
+      "      SELECT cur.last - cur.n + e.rn, e.id, false, e.tbl, e.op, e.row,\n"
+      "             (extract(epoch FROM coalesce(CASE WHEN ts THEN\n"
+      "                pg_catalog.pg_xact_commit_timestamp(pg_catalog.xid(cur.xid)) END, e.at)) * 1000000)::int8\n"
+      "      FROM (SELECT v.id, v.tbl, v.op, v.row, v.at, pg_catalog.row_number() OVER (ORDER BY v.id) AS rn\n"
+      "            FROM " + S + ".events v WHERE v.xid = cur.xid ORDER BY v.id LIMIT w_end - (cur.last - cur.n)) e\n"
+      "      ORDER BY 1;\n"
+      "  END IF;\n"
       "END $esink$;";
 
   if (!pg_ok(pg_exec(conn_, "BEGIN"))) return fail(error::source_unavailable, sql_error("BEGIN"));
@@ -206,6 +291,19 @@ inline std::error_code postgres_source::install() {
   if (!pg_ok(pg_exec(conn_, "SELECT pg_advisory_xact_lock(hashtext('esink/install'), hashtext($1))",
                      {opt_.schema.c_str()})))
     return rollback(error::source_unavailable, sql_error("advisory lock"));
+  if (auto ec = migrate()) {
+    pg_exec(conn_, "ROLLBACK");
+    return ec;
+  }
+  // CREATE OR REPLACE cannot change a function's result type: drop a poll() of another version.
+  const std::string poll_sig = S + ".poll(xid8[], boolean, xid8, bigint, bigint, integer)";
+  auto res = pg_exec(conn_, "SELECT pg_catalog.pg_get_function_result(pg_catalog.to_regprocedure($1)) <> $2",
+                     {poll_sig.c_str(), "TABLE(o_pos bigint, o_id bigint, o_end boolean, o_tbl text, o_op text, "
+                                        "o_row json, o_us bigint)"});
+  if (!pg_ok(res)) return rollback(error::source_unavailable, sql_error("inspecting the poll function"));
+  if (std::strcmp(PQgetvalue(res.get(), 0, 0), "t") == 0 &&
+      !pg_ok(detail::pg_result(PQexec(conn_, ("DROP FUNCTION " + poll_sig).c_str()))))
+    return rollback(error::source_fatal, sql_error("replacing the poll function"));
   if (auto r = detail::pg_result(PQexec(conn_, ddl.c_str())); !pg_ok(r))
     return rollback(error::source_fatal, sql_error("installing the event table"));
 
@@ -246,20 +344,51 @@ inline std::error_code postgres_source::install() {
   }
   if (opt_.reset_on_start) {
     opt_.reset_on_start = false;  // once per process, not on every reconnect
-    std::string sql = "TRUNCATE " + S + ".events; UPDATE " + S + ".state SET next_pos = 0; UPDATE " + S +
+    std::string sql = "TRUNCATE " + S + ".events, " + S + ".txns; UPDATE " + S + ".state SET next_pos = 0; UPDATE " + S +
                       ".consumers SET pos = 0";
     if (!pg_ok(detail::pg_result(PQexec(conn_, sql.c_str()))))
       return rollback(error::source_fatal, sql_error("resetting the event table"));
     delivered_ = 0;
+    resume_id_ = 0;
     acked_ = 0;
     flushed_ = 0;
   }
   // A new consumer starts at the current end: it receives what commits from now on.
-  std::string sql = "INSERT INTO " + S + ".consumers (name, pos) SELECT $1, next_pos FROM " + S +
-                    ".state ON CONFLICT (name) DO NOTHING";
+  std::string sql = "INSERT INTO " + S + ".consumers (name, pos) SELECT $1, GREATEST(s.next_pos, (SELECT max(t.last) FROM " +
+                    S + ".txns t)) FROM " + S + ".state s ON CONFLICT (name) DO NOTHING";
   if (!pg_ok(pg_exec(conn_, sql.c_str(), {opt_.consumer.c_str()})))
     return rollback(error::source_fatal, sql_error("creating the consumer"));
   if (!pg_ok(pg_exec(conn_, "COMMIT"))) return fail(error::source_unavailable, sql_error("COMMIT"));
+  return {};
+}
+
+inline std::error_code postgres_source::migrate() {
+  // An installation by an older esink kept positions in events.pos (UNIQUE, plus a partial index
+  // on the unsequenced rows): convert it in place, inside the install transaction. Positions,
+  // cursors and unsequenced events carry over: one txns row per sequenced transaction (its events
+  // were sequenced together, so their positions are contiguous), and the catch-up, starting at
+  // horizon 0, sequences the rest. Older esinks still running on the schema then fail loudly.
+  const std::string& S = schema_q_;
+  auto old = detail::pg_exec(conn_,
+                             "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass($1) "
+                             "AND attname = 'pos' AND NOT attisdropped",
+                             {(S + ".events").c_str()});
+  if (!detail::pg_ok(old)) return fail(error::source_unavailable, sql_error("inspecting the event table"));
+  if (PQntuples(old.get()) == 0) return {};
+  const std::string sql =
+      "LOCK TABLE " + S + ".events, " + S + ".state IN ACCESS EXCLUSIVE MODE;"
+      "CREATE TABLE IF NOT EXISTS " + S + ".txns ("
+      " last bigint PRIMARY KEY, xid xid8 NOT NULL UNIQUE, n bigint NOT NULL,"
+      " at timestamptz NOT NULL DEFAULT pg_catalog.now());"
+      "INSERT INTO " + S + ".txns (last, xid, n, at)"
+      " SELECT pg_catalog.max(e.pos), e.xid, pg_catalog.count(*), pg_catalog.max(e.at) FROM " + S + ".events e"
+      " WHERE e.pos IS NOT NULL GROUP BY e.xid;"
+      "ALTER TABLE " + S + ".state ADD COLUMN IF NOT EXISTS horizon xid8 NOT NULL DEFAULT '0';"
+      "ALTER TABLE " + S + ".events DROP COLUMN pos;"
+      "ALTER TABLE " + S + ".events DROP CONSTRAINT IF EXISTS events_pkey;"
+      "DROP FUNCTION IF EXISTS " + S + ".sequence(xid8[], boolean);";
+  if (!detail::pg_ok(detail::pg_result(PQexec(conn_, sql.c_str()))))
+    return fail(error::source_fatal, sql_error("converting the event table of an older esink"));
   return {};
 }
 
@@ -290,9 +419,17 @@ inline std::error_code postgres_source::prepare() {
   if (auto ec = install()) return ec;
   for (auto& [_, t] : tables_)
     if (auto ec = load_types(t)) return ec;
-  auto r = detail::pg_exec(conn_, "SELECT current_setting('track_commit_timestamp')::boolean");
-  if (!detail::pg_ok(r)) return fail(error::source_unavailable, sql_error("reading settings"));
-  commit_ts_ = PQgetvalue(r.get(), 0, 0)[0] == 't';
+  const std::string poll = "SELECT * FROM " + schema_q_ + ".poll($1::xid8[], $2::boolean, $3::xid8, $4::bigint, $5::bigint, $6::integer)";
+  if (!detail::pg_ok(detail::pg_result(PQprepare(conn_, "esink_poll", poll.c_str(), 6, nullptr))))
+    return fail(error::source_unavailable, sql_error("preparing the poll"));
+  // Positions must be durable before any event is delivered: a txns row lost in a server crash
+  // would give its positions to other events. With synchronous_commit off (for the server or this
+  // user), this session commits with 'local', flushing its own WAL; stricter settings stay.
+  auto sc = detail::pg_exec(conn_, "SELECT current_setting('synchronous_commit')");
+  if (!detail::pg_ok(sc)) return fail(error::source_unavailable, sql_error("reading settings"));
+  if (std::strcmp(PQgetvalue(sc.get(), 0, 0), "off") == 0 &&
+      !detail::pg_ok(detail::pg_result(PQexec(conn_, "SET synchronous_commit = local"))))
+    return fail(error::source_unavailable, sql_error("setting synchronous_commit"));
   if (delivered_ == 0) {
     std::string sql = "SELECT pos FROM " + schema_q_ + ".consumers WHERE name = $1";
     auto c = detail::pg_exec(conn_, sql.c_str(), {opt_.consumer.c_str()});
@@ -300,6 +437,7 @@ inline std::error_code postgres_source::prepare() {
       return fail(error::source_unavailable, sql_error("reading the cursor"));
     std::uint64_t pos = std::strtoull(PQgetvalue(c.get(), 0, 0), nullptr, 10);
     delivered_ = pos;
+    resume_id_ = -1;
     acked_ = pos;
     flushed_ = pos;
   }
@@ -309,26 +447,8 @@ inline std::error_code postgres_source::prepare() {
     return fail(error::source_unavailable, sql_error("LISTEN"));
   catch_up_ = true;
   pending_xids_.clear();
+  horizon_ = 0;
   return {};
-}
-
-inline bool postgres_source::sequence(const std::vector<std::uint64_t>* xids) {
-  std::string arr;
-  if (xids && !xids->empty()) {
-    arr = "{";
-    for (std::size_t i = 0; i < xids->size(); ++i) {
-      if (i) arr += ',';
-      arr += std::to_string((*xids)[i]);
-    }
-    arr += '}';
-  }
-  std::string sql = "SELECT " + schema_q_ + ".sequence($1::xid8[], $2::boolean)";
-  auto r = detail::pg_exec(conn_, sql.c_str(), {arr.empty() ? nullptr : arr.c_str(), catch_up_ ? "t" : "f"});
-  if (!detail::pg_ok(r)) {
-    message_ = sql_error("sequencing events");
-    return false;
-  }
-  return true;
 }
 
 inline bool postgres_source::flush_ack(bool force) {
@@ -352,13 +472,35 @@ inline bool postgres_source::prune() {
   auto now = std::chrono::steady_clock::now();
   if (now - last_prune_ < std::chrono::seconds(5)) return true;
   last_prune_ = now;
-  // Oldest first along the pos index, a bounded slice per round: never a long lock.
-  std::string sql = "DELETE FROM " + schema_q_ + ".events WHERE pos IN (SELECT pos FROM " + schema_q_ +
-                    ".events WHERE pos IS NOT NULL ORDER BY pos LIMIT 10000) AND (pos <= (SELECT next_pos FROM " +
-                    schema_q_ + ".state) - $1::bigint OR at < now() - make_interval(secs => $2::double precision))";
+  const std::string& S = schema_q_;
+  // Whole transactions, oldest first, at most a slice of 1,000 per statement: never a long lock,
+  // and the positions of the transactions kept never shift. The newest transaction stays: the
+  // next position follows it. Range conditions on the key only: the planner cannot turn them
+  // into a scan of the whole table.
+  std::string sql =
+      "WITH m AS (SELECT max(t.last) AS last FROM " + S + ".txns t),"
+      " o AS (SELECT t.last, t.at FROM " + S + ".txns t ORDER BY t.last LIMIT 1000),"
+      " b AS (SELECT LEAST((SELECT m.last FROM m) - 1, (SELECT max(o.last) FROM o),"
+      "   GREATEST((SELECT m.last FROM m) - $1::bigint,"
+      "            (SELECT max(o.last) FROM o WHERE o.at < now() - make_interval(secs => $2::double precision)))) AS upto),"
+      " d AS (DELETE FROM " + S + ".txns t WHERE t.last <= (SELECT b.upto FROM b) RETURNING t.xid),"
+      " e AS (DELETE FROM " + S + ".events e WHERE e.xid = ANY (ARRAY(SELECT d.xid FROM d)))"
+      " SELECT count(*) FROM d";
   std::string count = std::to_string(opt_.retention_count), age = std::to_string(opt_.retention_age.count());
-  if (!detail::pg_ok(detail::pg_exec(conn_, sql.c_str(), {count.c_str(), age.c_str()}))) {
+  auto r = detail::pg_exec(conn_, sql.c_str(), {count.c_str(), age.c_str()});
+  if (!detail::pg_ok(r)) {
     message_ = sql_error("pruning events");
+    return false;
+  }
+  // A full slice: more is due, next round at once, so that pruning keeps up with any write rate.
+  if (std::strcmp(PQgetvalue(r.get(), 0, 0), "1000") == 0) last_prune_ = {};
+  // Keeps the next catch-up short. Every transaction below this snapshot's xmin committed (or
+  // aborted) before this NOTIFY, so its own NOTIFY comes first: once the sources that receive
+  // the marker have recorded the xids before it, they may move the horizon there.
+  if (!detail::pg_ok(detail::pg_exec(conn_, "SELECT pg_catalog.pg_notify($1, 'h' || "
+                                            "pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text)",
+                                     {opt_.schema.c_str()}))) {
+    message_ = sql_error("marking the catch-up horizon");
     return false;
   }
   return true;
@@ -380,32 +522,17 @@ template <class Sink> void postgres_source::start(Sink& sink, std::error_code& e
   thread_ = std::thread([this, &sink] { run(sink); });
 }
 
-template <class Sink> bool postgres_source::deliver_batch(Sink& sink, bool& more) {
-  more = false;
-  const std::string sql =
-      "SELECT pos, tbl, op, row, (extract(epoch FROM " +
-      std::string(commit_ts_ ? "coalesce(pg_xact_commit_timestamp(xid(xid)), at)" : "at") +
-      ") * 1000000)::int8 FROM " + schema_q_ + ".events WHERE pos > $1::bigint ORDER BY pos LIMIT $2::int";
-  std::string from = std::to_string(delivered_.load()), lim = std::to_string(opt_.batch_size);
-  auto r = detail::pg_exec(conn_, sql.c_str(), {from.c_str(), lim.c_str()});
-  if (!detail::pg_ok(r)) {
-    message_ = sql_error("fetching events");
-    return false;
-  }
-  const int n = PQntuples(r.get());
-  for (int i = 0; i < n; ++i) {
-    if (stopping_) return true;
-    std::uint64_t pos = std::strtoull(PQgetvalue(r.get(), i, 0), nullptr, 10);
-    auto it = tables_.find(PQgetvalue(r.get(), i, 1));
-    if (it == tables_.end()) {  // another esink's table in the shared event table
-      delivered_ = pos;
-      continue;
-    }
+template <class Sink> bool postgres_source::deliver_row(Sink& sink, const PGresult* r, int i) {
+  const std::uint64_t pos = std::strtoull(PQgetvalue(r, i, 0), nullptr, 10);
+  const std::uint64_t event = std::strtoull(PQgetvalue(r, i, 1), nullptr, 10);
+  const bool txn_end = PQgetvalue(r, i, 2)[0] == 't';
+  auto it = tables_.find(PQgetvalue(r, i, 3));
+  if (it != tables_.end()) {  // else another esink's table in the shared event table
     change_event ev;
     ev.id = pos;
     ev.table = it->first;
-    parse_change_type(PQgetvalue(r.get(), i, 2), ev.type);
-    std::string_view text(PQgetvalue(r.get(), i, 3), static_cast<std::size_t>(PQgetlength(r.get(), i, 3)));
+    parse_change_type(PQgetvalue(r, i, 4), ev.type);
+    std::string_view text(PQgetvalue(r, i, 5), static_cast<std::size_t>(PQgetlength(r, i, 5)));
     std::error_code pec;
     bool unknown = false;
     ev.row = detail::parse_row(text, it->second.types, pec, &unknown);
@@ -413,16 +540,50 @@ template <class Sink> bool postgres_source::deliver_batch(Sink& sink, bool& more
       if (load_types(it->second)) return false;
       ev.row = detail::parse_row(text, it->second.types, pec);
     }
-    ev.commit_time_us = std::strtoll(PQgetvalue(r.get(), i, 4), nullptr, 10);
+    ev.commit_time_us = std::strtoll(PQgetvalue(r, i, 6), nullptr, 10);
     sink.on_change(std::move(ev));
-    delivered_ = pos;
+  }
+  resume_id_ = txn_end ? 0 : static_cast<std::int64_t>(event);
+  delivered_ = pos;
+  return true;
+}
+
+template <class Sink> bool postgres_source::deliver_batch(Sink& sink, bool& more) {
+  more = false;
+  xid_array_.clear();
+  if (!pending_xids_.empty()) {
+    xid_array_ = "{";
+    for (std::size_t i = 0; i < pending_xids_.size(); ++i) {
+      if (i) xid_array_ += ',';
+      xid_array_ += std::to_string(pending_xids_[i]);
+    }
+    xid_array_ += '}';
+  }
+  const std::string horizon = std::to_string(horizon_), from = std::to_string(delivered_.load()),
+                    resume = std::to_string(resume_id_), lim = std::to_string(opt_.batch_size);
+  const char* params[] = {xid_array_.empty() ? nullptr : xid_array_.c_str(), catch_up_ ? "t" : "f",
+                          horizon_ ? horizon.c_str() : nullptr, from.c_str(), resume_id_ < 0 ? nullptr : resume.c_str(),
+                          lim.c_str()};
+  detail::pg_result r(PQexecPrepared(conn_, "esink_poll", 6, params, nullptr, nullptr, 0));
+  if (!detail::pg_ok(r)) {
+    // The xids go with the connection: the reconnect's catch-up finds their transactions.
+    message_ = sql_error("fetching events");
+    return false;
+  }
+  catch_up_ = false;
+  pending_xids_.clear();
+  horizon_ = 0;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) {
+    if (stopping_) return true;
+    if (!deliver_row(sink, r.get(), i)) return false;
   }
   more = static_cast<std::size_t>(n) == opt_.batch_size;
   return true;
 }
 
 template <class Sink> bool postgres_source::pump(Sink& sink) {
-  bool fetch = catch_up_;
+  bool more = catch_up_;
   for (;;) {
     if (!PQconsumeInput(conn_)) {
       message_ = sql_error("reading notifications");
@@ -431,7 +592,10 @@ template <class Sink> bool postgres_source::pump(Sink& sink) {
     std::size_t before = pending_xids_.size();
     while (PGnotify* n = PQnotifies(conn_)) {
       std::uint64_t x;
-      if (detail::parse_txid(n->extra, x)) pending_xids_.push_back(x);
+      if (detail::parse_txid(n->extra, x))
+        pending_xids_.push_back(x);
+      else if (n->extra[0] == 'h' && detail::parse_txid(n->extra + 1, x))
+        horizon_ = std::max(horizon_, x);
       PQfreemem(n);
     }
     if (pending_xids_.size() > 1 && pending_xids_.size() != before) {
@@ -442,23 +606,15 @@ template <class Sink> bool postgres_source::pump(Sink& sink) {
         if (seen.insert(x).second) uniq.push_back(x);
       pending_xids_.swap(uniq);
     }
-    if (!fetch && pending_xids_.empty()) break;
-    if (catch_up_ || !pending_xids_.empty()) {
-      if (!sequence(&pending_xids_)) return false;
-      catch_up_ = false;
-      pending_xids_.clear();
-    }
-    bool more = true;
-    while (more && !stopping_)
-      if (!deliver_batch(sink, more)) return false;
-    fetch = false;
+    if (!more && !catch_up_ && pending_xids_.empty() && !horizon_) break;
+    if (!deliver_batch(sink, more)) return false;
     if (stopping_) return true;
   }
   return flush_ack(false) && prune();
 }
 
 template <class Sink> void postgres_source::run(Sink& sink) {
-  sink.on_status({});
+  bool caught_up = false;  // "{}" means connected and caught up: reported after the catch-up
   while (!stopping_) {
     if (!conn_) {
       wake_.wait(-1, backoff_.next());
@@ -471,7 +627,7 @@ template <class Sink> void postgres_source::run(Sink& sink) {
         continue;
       }
       backoff_.reset();
-      sink.on_status({});
+      caught_up = false;
     }
     if (!pump(sink)) {
       const bool bad = PQstatus(conn_) == CONNECTION_BAD;
@@ -480,6 +636,10 @@ template <class Sink> void postgres_source::run(Sink& sink) {
       continue;
     }
     if (stopping_) break;
+    if (!caught_up) {
+      caught_up = true;
+      sink.on_status({});
+    }
     wake_.wait(PQsocket(conn_), opt_.ack_flush_interval);
   }
   if (conn_) flush_ack(true);
