@@ -101,6 +101,11 @@ public:
     // Polling bodies over maxPayload get 413 from us and end their session; websocketpp
     // refuses far larger ones itself before reading them.
     endpoint_.set_max_http_body_size(options_.max_payload * 2 + 4096);
+    // Events are small and latency-bound: never let Nagle hold one back waiting for an ACK.
+    endpoint_.set_tcp_pre_init_handler([this](websocketpp::connection_hdl h) {
+      asio::error_code e;
+      if (auto con = endpoint_.get_con_from_hdl(h, e)) con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), e);
+    });
     endpoint_.set_http_handler([this](websocketpp::connection_hdl h) { on_http_request(h); });
     endpoint_.set_validate_handler([this](websocketpp::connection_hdl h) { return on_validate(h); });
     endpoint_.set_open_handler([this](websocketpp::connection_hdl h) { on_open(h); });
