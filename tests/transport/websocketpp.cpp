@@ -90,6 +90,20 @@ void wait_for_sockets(std::mutex& mtx, const std::vector<std::shared_ptr<esink::
   BOOST_FAIL("the connection handler saw fewer than " << n << " sockets");
 }
 
+/// Keeps every socket the namespace admits, for tests that send to them from other threads.
+struct admitted_sockets {
+  std::mutex mtx;
+  std::vector<std::shared_ptr<esink::socketio_socket>> list;
+
+  explicit admitted_sockets(esink::socketio_namespace& nsp) {
+    nsp.on_connection([this](const std::shared_ptr<esink::socketio_socket>& s) {
+      std::lock_guard<std::mutex> lk(mtx);
+      list.push_back(s);
+    });
+  }
+  void wait_for(std::size_t n) { wait_for_sockets(mtx, list, n); }
+};
+
 void expect_echo(ws_client& c, const std::string& tag) {
   c.send_text(R"(42["message",")" + tag + R"("])");
   auto f = c.read_data();
@@ -401,16 +415,11 @@ BOOST_FIXTURE_TEST_CASE(rooms_reach_only_their_members, server_fixture) {
 BOOST_FIXTURE_TEST_CASE(bursts_arrive_complete_and_in_order, server_fixture) {
   // Broadcasts and per-socket emits from two threads at once: whatever the write batching
   // gathers, each client sees every event once, each thread's events in their order.
-  std::mutex mtx;
-  std::vector<std::shared_ptr<esink::socketio_socket>> sockets;
   auto& nsp = make().of("/");
-  nsp.on_connection([&](const std::shared_ptr<esink::socketio_socket>& s) {
-    std::lock_guard<std::mutex> lk(mtx);
-    sockets.push_back(s);
-  });
+  admitted_sockets admitted(nsp);
   auto port = start();
   auto a = connected_client(port), b = connected_client(port);
-  wait_for_sockets(mtx, sockets, 2);
+  admitted.wait_for(2);
 
   constexpr int total = 3000;
   auto emit_all = [&](const char* name, bool to_all) {
@@ -421,8 +430,8 @@ BOOST_FIXTURE_TEST_CASE(bursts_arrive_complete_and_in_order, server_fixture) {
       if (to_all) {
         nsp.emit(name, m);
       } else {
-        std::lock_guard<std::mutex> lk(mtx);
-        for (auto& s : sockets) s->emit(name, m);
+        std::lock_guard<std::mutex> lk(admitted.mtx);
+        for (auto& s : admitted.list) s->emit(name, m);
       }
     }
   };
@@ -472,23 +481,18 @@ event_run read_run(ws_client& c) {
 }  // namespace
 
 BOOST_FIXTURE_TEST_CASE(disconnect_and_shutdown_follow_what_was_queued, server_fixture) {
-  std::mutex mtx;
-  std::vector<std::shared_ptr<esink::socketio_socket>> sockets;
   auto& nsp = make().of("/");
-  nsp.on_connection([&](const std::shared_ptr<esink::socketio_socket>& s) {
-    std::lock_guard<std::mutex> lk(mtx);
-    sockets.push_back(s);
-  });
+  admitted_sockets admitted(nsp);
   auto port = start();
   auto a = connected_client(port);
   auto b = connected_client(port);
-  wait_for_sockets(mtx, sockets, 2);
+  admitted.wait_for(2);
   esink::message m;
   m.args.emplace_back(std::string(300, 'x'));
   std::shared_ptr<esink::socketio_socket> first;
   {
-    std::lock_guard<std::mutex> lk(mtx);
-    first = sockets.front();
+    std::lock_guard<std::mutex> lk(admitted.mtx);
+    first = admitted.list.front();
   }
   for (int i = 0; i < 200; ++i) first->emit("before", m);
   first->disconnect();
