@@ -116,7 +116,11 @@ describe("GET /metrics and /health", () => {
     ws.socket.on("items", (e) => got.ws.push(e));
     polling.socket.on("items", (e) => got.polling.push(e));
     try {
-      let m = await scrape(svc.url);
+      // The refused client's connection closes asynchronously (client and server both close it
+      // after the 401): wait for the gauge to settle instead of racing that close.
+      let m;
+      await until(async () => (m = await scrape(svc.url)).get('esink_connections{transport="websocket"}') === 1,
+                  "the refused client's connection is gone");
       assert.equal(m.get("esink_connected_clients"), 2);
       assert.equal(m.get('esink_connections{transport="websocket"}'), 1);
       assert.equal(m.get('esink_connections{transport="polling"}'), 1);
