@@ -76,7 +76,7 @@ describe("docs/examples/own_service.cpp", () => {
     assert.equal(bob.connected.userId, 2);
     const a = collect(alice.socket), b = collect(bob.socket);
     try {
-      execFileSync("sqlite3", [db,
+      execFileSync("sqlite3", ["-batch", "-bail", "-cmd", ".timeout 5000", db,
         "INSERT INTO tasks (title, assignee, priority, internal_notes) VALUES " +
         "('for alice', 1, 'normal', 'secret a'), ('for bob', 2, 'normal', 'secret b');" +
         "INSERT INTO tasks (title, assignee, priority, internal_notes) VALUES ('fire', 2, 'urgent', 'secret c');" +

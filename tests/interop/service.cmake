@@ -17,6 +17,7 @@ if(TARGET esink_service)
   esink_service_test(config 180 "${_svc_env}")
   esink_service_test(tls 180 "${_svc_env}")
   esink_service_test(static 180 "${_svc_env}")
+  esink_service_test(http 180 "${_svc_env}")
   esink_service_test(demo 240 "${_svc_env}")  # headless chromium: alone, as the CPU is shared
   set_tests_properties(interop_service_demo PROPERTIES RUN_SERIAL TRUE)
   esink_service_test(metrics 180 "${_svc_env};ESINK_TEST_PG_ENV=${ESINK_TEST_PG_ENV}" postgres)

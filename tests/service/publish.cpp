@@ -66,6 +66,11 @@ BOOST_AUTO_TEST_CASE(token_comparison) {
   BOOST_TEST(!esink::constant_time_equal("secret", "secreT"));
   BOOST_TEST(!esink::constant_time_equal("secret", "secret2"));
   BOOST_TEST(!esink::constant_time_equal("", "x"));
+  BOOST_TEST(!esink::constant_time_equal("x", ""));
+  BOOST_TEST(esink::constant_time_equal("", ""));
+  BOOST_TEST(!esink::constant_time_equal("secretsecret", "secret"));  // a repetition of the secret
+  BOOST_TEST(!esink::constant_time_equal("secre", "secret"));
+  BOOST_TEST(!esink::constant_time_equal(std::string_view("secret\0", 7), "secret"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

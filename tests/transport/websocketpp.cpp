@@ -331,6 +331,8 @@ BOOST_FIXTURE_TEST_CASE(client_close_packet_answers_held_poll_with_noop, server_
   for (int attempt = 0; attempt < 50 && !held_case_seen; ++attempt) {
     auto url = "/socket.io/?EIO=4&transport=polling&sid=" + polling_sid(port);
     auto held = std::async(std::launch::async, [&] { return http(port, "GET", url); });
+    // A growing head start for the GET (its thread starts slowly under sanitizers).
+    std::this_thread::sleep_for(std::chrono::milliseconds(2 * attempt));
     BOOST_TEST(http(port, "POST", url, "1").status == 200);
     auto r = held.get();
     if (r.status == 200) {
@@ -365,7 +367,7 @@ BOOST_FIXTURE_TEST_CASE(upgrade_moves_the_session_to_websocket, server_fixture) 
 
 BOOST_FIXTURE_TEST_CASE(heartbeat_pings_and_times_out, server_fixture) {
   options.ping_interval = 100ms;
-  options.ping_timeout = 150ms;
+  options.ping_timeout = 1000ms;  // each pong is sent at once; a loaded sanitizer run may still be late
   auto port = start();
   auto c = connected_client(port);
   for (int i = 0; i < 3; ++i) {
@@ -375,7 +377,7 @@ BOOST_FIXTURE_TEST_CASE(heartbeat_pings_and_times_out, server_fixture) {
     c->send_text("3");
   }
   BOOST_TEST(c->read(2000ms)->payload == "2");
-  BOOST_TEST(c->wait_closed(3000ms));
+  BOOST_TEST(c->wait_closed(5000ms));
   BOOST_TEST(server->session_count() == 0u);
 }
 
@@ -394,6 +396,9 @@ BOOST_FIXTURE_TEST_CASE(rooms_reach_only_their_members, server_fixture) {
     return c;
   };
   auto a1 = join("a"), a2 = join("a"), b = join("b");
+  // The join runs in on_connection, after the client already has its CONNECT answer.
+  for (int i = 0; i < 400 && (nsp.room_size("a") != 2u || nsp.room_size("b") != 1u); ++i)
+    std::this_thread::sleep_for(5ms);
   BOOST_TEST(nsp.room_size("a") == 2u);
   BOOST_TEST(nsp.room_size("b") == 1u);
   esink::message m;

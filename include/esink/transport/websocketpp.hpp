@@ -6,6 +6,8 @@
 #include <esink/transport/detail/asio_config.hpp>
 #include <esink/transport/detail/engine_session.hpp>
 #include <esink/transport/detail/http.hpp>
+#include <esink/transport/detail/http_connection.hpp>
+#include <esink/transport/detail/http_head.hpp>
 #include <esink/transport/encoded_packet.hpp>
 #include <esink/transport/http.hpp>
 #include <esink/transport/server_options.hpp>
@@ -17,6 +19,8 @@
 #include <asio/ssl/context.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
 #include <websocketpp/server.hpp>
 
 #include <algorithm>
@@ -100,7 +104,7 @@ public:
     endpoint_.set_max_message_size(options_.max_payload);
     // Polling bodies over maxPayload get 413 from us and end their session; websocketpp
     // refuses far larger ones itself before reading them.
-    endpoint_.set_max_http_body_size(options_.max_payload * 2 + 4096);
+    endpoint_.set_max_http_body_size(max_http_body());
     // Events are small and latency-bound: never let Nagle hold one back waiting for an ACK.
     endpoint_.set_tcp_pre_init_handler([this](websocketpp::connection_hdl h) {
       asio::error_code e;
@@ -128,20 +132,25 @@ public:
         return;
       }
     }
-    endpoint_.listen(asio::ip::tcp::endpoint(addr, options_.port), ec);
+    listen(asio::ip::tcp::endpoint(addr, options_.port), ec);
     if (ec && options_.address.empty()) {
       // No IPv6 on this host: listen on every IPv4 address instead.
       ec.clear();
-      endpoint_.listen(asio::ip::tcp::endpoint(asio::ip::address_v4::any(), options_.port), ec);
+      listen(asio::ip::tcp::endpoint(asio::ip::address_v4::any(), options_.port), ec);
     }
     if (ec) {
       error_detail_ = "cannot listen on port " + std::to_string(options_.port) + ": " + ec.message();
       return;
     }
-    endpoint_.start_accept(ec);
-    if (ec) return;
     asio::error_code aec;
-    port_ = endpoint_.get_local_endpoint(aec).port();
+    if constexpr (plain) {
+      port_ = acceptor_->local_endpoint(aec).port();
+      accept_next();
+    } else {
+      endpoint_.start_accept(ec);
+      if (ec) return;
+      port_ = endpoint_.get_local_endpoint(aec).port();
+    }
 
     work_.emplace(ioc_.get_executor());
     unsigned n = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -178,7 +187,11 @@ public:
     for (auto& t : threads_) t.join();
     threads_.clear();
     std::error_code ec;
-    endpoint_.stop_listening(ec);
+    if constexpr (plain) {
+      if (acceptor_) acceptor_->close(ec);
+    } else {
+      endpoint_.stop_listening(ec);
+    }
   }
 
   const server_options& options() const noexcept { return options_; }
@@ -263,7 +276,95 @@ public:
     respond(con, e == error::forbidden ? 403 : 400, "application/json", detail::engine_error_body(e), deferred);
   }
 
+  // ---- Used by keep-alive HTTP connections (plain TCP only) ----
+
+  /// The route that serves `h` on a keep-alive connection, or null when websocketpp should:
+  /// Engine.IO requests, HEAD, unknown paths, and everything while stopping.
+  const http_handler* keepalive_route(const detail::request_head& h) const {
+    if (!running_ || h.method == "HEAD" || h.method == "CONNECT") return nullptr;
+    auto path = detail::split_target(h.target).first;
+    auto it = routes_.find(path);
+    if (it == routes_.end() || engine_for(path)) return nullptr;
+    return &it->second;
+  }
+
+  std::size_t keepalive_max_body() const noexcept { return max_http_body(); }
+
+  /// Gives an accepted connection to websocketpp, which reads it from its next request on.
+  void hand_off(asio::ip::tcp::socket s) {
+    asio::error_code ec;
+    const auto protocol = s.local_endpoint(ec).protocol();
+    if (ec) return;
+    connection_ptr con = endpoint_.get_connection();
+    if (!con) return;  // s closes as it goes out of scope
+    const auto fd = s.release(ec);
+    if (ec) return;
+    con->get_raw_socket().assign(protocol, fd, ec);
+    if (ec) {
+      ::close(fd);
+      return;
+    }
+    con->start();
+  }
+
+  void add_cors(std::string_view origin, http_responder::headers& h) const {
+    auto set = [&h](std::string_view k, std::string v) {
+      for (auto& [name, value] : h)
+        if (detail::http_head_detail::iequals(name, k)) {
+          value = std::move(v);
+          return;
+        }
+      h.emplace_back(std::string(k), std::move(v));
+    };
+    if (options_.cors_origins.empty()) {
+      set("Access-Control-Allow-Origin", "*");
+    } else if (!origin.empty() && origin_allowed(std::string(origin))) {
+      set("Access-Control-Allow-Origin", std::string(origin));
+      set("Access-Control-Allow-Credentials", "true");
+      set("Vary", "Origin");
+    }
+  }
+
 private:
+  static constexpr bool plain = !std::is_same_v<Config, detail::tls_config>;
+
+  std::size_t max_http_body() const noexcept { return options_.max_payload * 2 + 4096; }
+
+  /// Listens on `ep`: with our own acceptor over plain TCP (so HTTP requests get keep-alive,
+  /// see detail::http_connection), with websocketpp's over TLS.
+  void listen(const asio::ip::tcp::endpoint& ep, std::error_code& ec) {
+    if constexpr (plain) {
+      acceptor_.emplace(ioc_);
+      acceptor_->open(ep.protocol(), ec);
+      if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) acceptor_->bind(ep, ec);
+      if (!ec) acceptor_->listen(4096, ec);
+      if (ec) acceptor_.reset();
+    } else {
+      endpoint_.listen(ep, ec);
+    }
+  }
+
+  void accept_next() {
+    acceptor_->async_accept(asio::make_strand(ioc_), [this](const asio::error_code& ec, auto accepted) {
+      if (ec == asio::error::operation_aborted) return;
+      if (ec) {
+        // Out of descriptors, most likely: retry shortly instead of spinning on the error.
+        accept_retry_.expires_after(std::chrono::milliseconds(50));
+        accept_retry_.async_wait([this](const asio::error_code& e) {
+          if (!e) accept_next();
+        });
+        return;
+      }
+      asio::ip::tcp::socket s(std::move(accepted));
+      asio::error_code e;
+      // Events are small and latency-bound: never let Nagle hold one back waiting for an ACK.
+      s.set_option(asio::ip::tcp::no_delay(true), e);
+      std::make_shared<detail::http_connection<basic_server>>(*this, std::move(s))->start();
+      accept_next();
+    });
+  }
+
   /// One TLS context for every connection, built before listening so a bad certificate is a
   /// startup error rather than a failed handshake per client.
   bool load_tls_context(std::error_code& ec) {
@@ -530,6 +631,8 @@ private:
   server_options options_;
   asio::io_context ioc_;
   endpoint_type endpoint_;
+  std::optional<asio::ip::tcp::acceptor> acceptor_;  ///< Plain TCP only.
+  asio::steady_timer accept_retry_{ioc_};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::atomic<bool> running_{false};
@@ -540,7 +643,7 @@ private:
 
   std::map<std::string, std::unique_ptr<namespace_type>> namespaces_;
   std::map<std::string, raw_engine_handler> engines_;
-  std::map<std::string, http_handler> routes_;
+  std::map<std::string, http_handler, std::less<>> routes_;
   std::function<void(std::error_code)> on_session_closed_;
 
   mutable std::mutex sessions_mtx_;
