@@ -2,8 +2,11 @@
 //
 //   source_postgres_bench [seconds=5] [writers=4] [esink_only_rate | catch-up]
 //
+// Runs esink with each capture (table: event table + NOTIFY; logical: WAL messages streamed
+// from a replication slot, which the fixture's wal_level = logical allows).
 // With a third argument only esink runs, paced to that total rate (0 = unpaced), or only the
-// catch-up (the consumer alone: rows committed while the source was stopped): for profiling.
+// catch-up (the consumer alone: rows committed while the source was stopped): for profiling;
+// ESINK_PG_CAPTURE picks the capture then (default table).
 //
 // Uses ESINK_BENCH_PG_URL when set, else starts a throwaway server with the test fixture script.
 // Baselines, same writers, one LISTENer counting:
@@ -235,8 +238,9 @@ struct bench_sink {
 
 constexpr const char* source_app = "esink_bench_source";
 
-esink::postgres_options bench_options(const std::string& url) {
+esink::postgres_options bench_options(const std::string& url, const std::string& capture) {
   esink::postgres_options o;
+  o.capture = capture;
   // Names the source's connection, so that its server process can be found.
   const bool is_url = url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
   o.url = url + (is_url ? (url.find('?') == std::string::npos ? "?" : "&") + std::string("application_name=") + source_app
@@ -268,9 +272,9 @@ void create_rows(const std::string& url) {
   PQfinish(c);
 }
 
-result esink_rate(const std::string& url, int writers, double seconds, double cap) {
+result esink_rate(const std::string& url, int writers, double seconds, double cap, const std::string& capture) {
   create_rows(url);
-  esink::postgres_source src(bench_options(url));
+  esink::postgres_source src(bench_options(url, capture));
   latencies lat;
   bench_sink sink{&lat, &src, {}};
   start(src, sink);
@@ -293,11 +297,11 @@ result esink_rate(const std::string& url, int writers, double seconds, double ca
 }
 
 // The consumer alone: `rows` single-row transactions committed while stopped, then delivered.
-result esink_catch_up(const std::string& url, int writers, std::size_t rows) {
+result esink_catch_up(const std::string& url, int writers, std::size_t rows, const std::string& capture) {
   create_rows(url);
   latencies lat;
   {
-    esink::postgres_source src(bench_options(url));  // installs the triggers
+    esink::postgres_source src(bench_options(url, capture));  // installs the triggers
     bench_sink sink{&lat, &src, {}};
     start(src, sink);
   }
@@ -310,7 +314,7 @@ result esink_catch_up(const std::string& url, int writers, std::size_t rows) {
       PQfinish(wc);
     });
   for (auto& t : th) t.join();
-  esink::postgres_source src(bench_options(url));
+  esink::postgres_source src(bench_options(url, capture));
   bench_sink sink{&lat, &src, {}};
   lat.start_us = now_us();
   start(src, sink);
@@ -333,22 +337,28 @@ void print_row(const char* name, const result& r, double raw_rate) {
 void run_all(const std::string& url, int writers, double seconds) {
   result raw = raw_notify(url, writers, seconds, 0);
   result seed = seed_notify(url, writers, seconds, 0);
-  result es = esink_rate(url, writers, seconds, 0);
+  result es = esink_rate(url, writers, seconds, 0, "table");
+  result wal = esink_rate(url, writers, seconds, 0, "logical");
   double half = raw.rate / 2;
   result raw_half = raw_notify(url, writers, seconds, half);
   result seed_half = seed_notify(url, writers, seconds, half);
-  result es_half = esink_rate(url, writers, seconds, half);
-  result catch_up = esink_catch_up(url, writers, 20000);
+  result es_half = esink_rate(url, writers, seconds, half, "table");
+  result wal_half = esink_rate(url, writers, seconds, half, "logical");
+  result catch_up = esink_catch_up(url, writers, 20000, "table");
+  result wal_catch_up = esink_catch_up(url, writers, 20000, "logical");
   std::printf("postgres_source vs NOTIFY (%d autocommit writers, %.0f s each; half rate = %.0f/s)\n", writers,
               seconds, half);
   print_header();
   print_row("raw NOTIFY, max rate", raw, raw.rate);
   print_row("seed NOTIFY trigger, max rate", seed, raw.rate);
-  print_row("esink, max rate", es, raw.rate);
+  print_row("esink table capture, max rate", es, raw.rate);
+  print_row("esink logical capture, max", wal, raw.rate);
   print_row("raw NOTIFY, half raw rate", raw_half, raw.rate);
   print_row("seed NOTIFY trigger, half raw", seed_half, raw.rate);
-  print_row("esink, half raw rate", es_half, raw.rate);
-  std::printf("%-30s %10.0f   (consumer alone: 20000 rows committed while stopped)\n", "esink catch-up", catch_up.rate);
+  print_row("esink table capture, half raw", es_half, raw.rate);
+  print_row("esink logical capture, half", wal_half, raw.rate);
+  std::printf("%-30s %10.0f   (consumer alone: 20000 rows committed while stopped)\n", "esink table catch-up", catch_up.rate);
+  std::printf("%-30s %10.0f   (the same, logical capture)\n", "esink logical catch-up", wal_catch_up.rate);
 }
 }  // namespace
 
@@ -360,6 +370,10 @@ int main(int argc, char** argv) {
     url = u;
   } else {
     state = "/tmp/esink-bench-pg-" + std::to_string(::getpid());
+    // PostgreSQL's default: each commit writes its WAL at once (fsync stays off, so the disk is
+    // out of the comparison). With synchronous_commit off, logical decoding only sees a commit
+    // once the WAL writer flushes it (wal_writer_delay, 200 ms).
+    ::setenv("ESINK_PG_SYNCHRONOUS_COMMIT", "on", 0);
     if (std::system((std::string(ESINK_PG_FIXTURE) + " start " + state + " >/dev/null").c_str()) != 0) return 1;
     FILE* f = std::fopen((state + "/postgres.env").c_str(), "r");
     char line[512];
@@ -367,10 +381,12 @@ int main(int argc, char** argv) {
       if (std::string(line).rfind("url=", 0) == 0) url = std::string(line + 4, std::strlen(line + 4) - 1);
     if (f) std::fclose(f);
   }
+  const char* capture_env = std::getenv("ESINK_PG_CAPTURE");
+  const std::string capture = capture_env && *capture_env ? capture_env : "table";
   if (argc > 3 && std::strcmp(argv[3], "catch-up") == 0) {
-    std::printf("esink catch-up: %.0f changes/s\n", esink_catch_up(url, writers, 20000).rate);
+    std::printf("esink catch-up (%s capture): %.0f changes/s\n", capture.c_str(), esink_catch_up(url, writers, 20000, capture).rate);
   } else if (argc > 3) {
-    result r = esink_rate(url, writers, seconds, std::atof(argv[3]));
+    result r = esink_rate(url, writers, seconds, std::atof(argv[3]), capture);
     print_header();
     print_row((std::string("esink at ") + argv[3] + "/s").c_str(), r, 0);
   } else {

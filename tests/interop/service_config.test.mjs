@@ -23,6 +23,8 @@ describe("configuration errors: one line on stderr, exit 2", () => {
     [{ FILTERS: "users" }, /^esink: FILTERS: expected table.column, got 'users' \(item 1\)$/],
     [{ POSTGRES_DATABASE_URL: "postgresql://x/y" }, /^esink: TABLE_NAMES: required with POSTGRES_DATABASE_URL/],
     [{ MYSQL_HOST: "db" }, /^esink: MYSQL_HOST is set but MYSQL_DATABASE is not/],
+    [{ POSTGRES_DATABASE_URL: "postgresql://x/y", TABLE_NAMES: "a", ESINK_PG_CAPTURE: "wal", LOG_LEVEL: "error" },
+     /^esink: ESINK_PG_CAPTURE: expected 'table' or 'logical', got 'wal'$/],
   ];
   for (const [env, re] of cases) {
     it(JSON.stringify(env), async () => {

@@ -22,10 +22,18 @@ namespace json = boost::json;
 
 namespace {
 
+// The capture under test: CTest runs this program once per capture (source_postgres and
+// source_postgres_logical), each with the common suite and the suite of its own capture.
+std::string capture() {
+  const char* v = std::getenv("ESINK_TEST_PG_CAPTURE");
+  return v && *v ? v : "table";
+}
+
 // Each test gets its own esink schema and tables, so tests stay independent on one server.
 postgres_options options(const std::string& schema, const std::string& tables,
                          const std::string& consumer = "esink") {
   postgres_options o;
+  o.capture = capture();
   o.url = esink_test::pg_url();
   o.tables = tables;
   o.schema = schema;
@@ -42,6 +50,14 @@ struct stop_on_exit {
   ~stop_on_exit() { s.stop(); }
 };
 
+// Starts a source that must fail; returns why, and leaves it stopped.
+std::error_code start_fails(postgres_source& s, recording_sink& k) {
+  std::error_code ec;
+  s.start(k, ec);
+  s.stop();
+  return ec;
+}
+
 [[nodiscard]] stop_on_exit start_ok(postgres_source& s, recording_sink& k) {
   std::error_code ec;
   s.start(k, ec);
@@ -50,11 +66,14 @@ struct stop_on_exit {
 }
 
 // Every id strictly increasing; every value of `key` in `expected` exactly once, none else.
+// `runs`: the events of several source objects in a row; with the logical capture each one
+// numbers its positions from 1 again.
 void check_exactly_once(const std::vector<change_event>& ev, const std::vector<std::int64_t>& expected,
-                        const char* key = "id") {
+                        const char* key = "id", bool runs = false) {
   std::set<std::int64_t> seen;
   std::uint64_t last = 0;
   for (auto& e : ev) {
+    if (runs && capture() == "logical" && e.id == 1) last = 0;
     BOOST_TEST_REQUIRE(e.id > last);
     last = e.id;
     BOOST_TEST_REQUIRE(seen.insert(e.row.at(key).as_int64()).second, "duplicate " << e.row.at(key));
@@ -266,6 +285,8 @@ BOOST_AUTO_TEST_CASE(transaction_larger_than_a_batch_and_a_restart_inside_it) {
     BOOST_TEST_REQUIRE(first[i].row.at("id").as_int64() == std::int64_t(i + 1));
     if (i) BOOST_TEST_REQUIRE(first[i].id == first[i - 1].id + 1);
   }
+  if (capture() == "logical")  // the slot confirmed nothing: the 30-row transaction is unfinished
+    BOOST_TEST(db.exec("SELECT done FROM esink_large.slots")[0] == "12");
   // The restart resumes after the acknowledged event, in the middle of the 30-row transaction.
   postgres_source src(o);
   recording_sink k;
@@ -276,10 +297,17 @@ BOOST_AUTO_TEST_CASE(transaction_larger_than_a_batch_and_a_restart_inside_it) {
   auto ev = k.take();
   BOOST_TEST_REQUIRE(ev.size() == want);
   for (std::size_t i = 0; i < ev.size(); ++i) {
-    BOOST_TEST_REQUIRE(ev[i].id == first[11].id + 1 + i);
+    // Table capture: positions live in the database and carry on. Logical capture: positions
+    // are the process's own and start again at 1.
+    BOOST_TEST_REQUIRE(ev[i].id == (capture() == "table" ? first[11].id : 0) + 1 + i);
     BOOST_TEST_REQUIRE(ev[i].row.at("id").as_int64() == std::int64_t(13 + i));
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// What only the event table has: its layout's upgrade and its retention.
+BOOST_AUTO_TEST_SUITE(postgres_table_capture)
 
 BOOST_AUTO_TEST_CASE(upgrade_from_the_pos_column_layout) {
   pg_client db;
@@ -372,6 +400,10 @@ BOOST_AUTO_TEST_CASE(retention_keeps_the_newest_and_positions_dense) {
   BOOST_TEST(ev.at(0).row.at("id").as_int64() == 21);
 }
 
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(postgres_source_tests)
+
 BOOST_AUTO_TEST_CASE(writes_commit_while_esink_is_down) {
   pg_client db;
   db.exec("DROP TABLE IF EXISTS t_down; CREATE TABLE t_down (id int)");
@@ -422,7 +454,7 @@ BOOST_AUTO_TEST_CASE(esink_restarted_mid_stream) {
   all.insert(all.end(), ev.begin(), ev.end());
   std::vector<std::int64_t> want;
   for (int i = 1; i <= 3000; ++i) want.push_back(i);
-  check_exactly_once(all, want);
+  check_exactly_once(all, want, "id", true);
   for (std::size_t i = 0; i < all.size(); ++i) BOOST_TEST_REQUIRE(all[i].row.at("id").as_int64() == std::int64_t(i + 1));
 }
 
@@ -488,6 +520,127 @@ BOOST_AUTO_TEST_CASE(database_restarted_mid_stream) {
   for (std::size_t i = 1; i < ev.size(); ++i)  // one sequential writer: commit order is id order
     BOOST_TEST_REQUIRE(ev[i].row.at("id").as_int64() > ev[i - 1].row.at("id").as_int64());
   BOOST_TEST(rows > 400u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// What only the logical capture has: its replication slot.
+BOOST_AUTO_TEST_SUITE(postgres_logical_capture)
+
+std::string slot_of(pg_client& db, const std::string& schema) {
+  auto v = db.exec("SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'esink\\_" + schema + "\\_%'");
+  BOOST_TEST_REQUIRE(v.size() == 1u);
+  return v[0];
+}
+
+BOOST_AUTO_TEST_CASE(the_slot_confirms_what_was_acknowledged_and_no_more) {
+  pg_client db;
+  db.exec("DROP TABLE IF EXISTS t_conf; CREATE TABLE t_conf (id int)");
+  {
+    postgres_source src(options("esink_conf", "t_conf"));
+    recording_sink k([&](std::uint64_t id) { src.acknowledge(std::min<std::uint64_t>(id, 5)); });
+    auto running = start_ok(src, k);
+    for (int i = 1; i <= 10; ++i) db.exec("INSERT INTO t_conf VALUES (" + std::to_string(i) + ")");
+    BOOST_TEST_REQUIRE(k.wait_for(10) == 10u);
+  }
+  // The slot stays, inactive, and holds the five transactions not acknowledged.
+  const std::string slot = slot_of(db, "esink_conf");
+  BOOST_TEST(db.exec("SELECT active::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'")[0] == "false");
+  postgres_source src(options("esink_conf", "t_conf"));
+  recording_sink k([&](std::uint64_t id) { src.acknowledge(id); });
+  auto running = start_ok(src, k);
+  BOOST_TEST_REQUIRE(k.wait_for(5) == 5u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  check_exactly_once(k.take(), {6, 7, 8, 9, 10});
+}
+
+BOOST_AUTO_TEST_CASE(an_idle_slot_does_not_hold_wal_back) {
+  pg_client db;
+  db.exec("DROP TABLE IF EXISTS t_idle; DROP TABLE IF EXISTS t_other; CREATE TABLE t_idle (id int); CREATE TABLE t_other (id int)");
+  postgres_source src(options("esink_idle", "t_idle"));
+  recording_sink k([&](std::uint64_t id) { src.acknowledge(id); });
+  auto running = start_ok(src, k);
+  db.exec("INSERT INTO t_idle VALUES (1)");
+  BOOST_TEST_REQUIRE(k.wait_for(1) == 1u);
+  // WAL that carries nothing for esink: the slot must move past it once it was streamed.
+  db.exec("INSERT INTO t_other SELECT generate_series(1, 20000)");
+  const std::string slot = slot_of(db, "esink_idle");
+  const std::string wal = db.exec("SELECT pg_current_wal_lsn()::text")[0];
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto confirmed = [&] {
+    return db.exec("SELECT (confirmed_flush_lsn >= '" + wal + "')::text FROM pg_replication_slots WHERE slot_name = '" +
+                   slot + "'")[0] == "true";
+  };
+  while (std::chrono::steady_clock::now() < deadline && !confirmed())
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  BOOST_TEST(confirmed(), "the slot's confirmed_flush_lsn reaches " << wal);
+  BOOST_TEST(k.take().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_terminated_stream_reconnects_without_loss_or_duplicates) {
+  pg_client db;
+  db.exec("DROP TABLE IF EXISTS t_kill; CREATE TABLE t_kill (id int)");
+  postgres_source src(options("esink_kill", "t_kill"));
+  recording_sink k([&](std::uint64_t id) { src.acknowledge(id); });
+  auto running = start_ok(src, k);
+  std::thread writer([] {
+    pg_client c;
+    // Multi-row transactions too: a stream cut inside one resumes after its delivered part.
+    for (int i = 1; i <= 3000; i += 3) {
+      if (i % 2) c.exec("INSERT INTO t_kill VALUES (" + std::to_string(i) + ")," + "(" + std::to_string(i + 1) + "),(" +
+                        std::to_string(i + 2) + ")");
+      else for (int j = 0; j < 3; ++j) c.exec("INSERT INTO t_kill VALUES (" + std::to_string(i + j) + ")");
+    }
+  });
+  const std::string slot = slot_of(db, "esink_kill");
+  for (int cut = 0; cut < 3; ++cut) {
+    k.wait_for(static_cast<std::size_t>(500 * (cut + 1)), std::chrono::seconds(10));
+    db.exec("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '" + slot +
+            "' AND active_pid IS NOT NULL");
+  }
+  writer.join();
+  BOOST_TEST_REQUIRE(k.wait_for(3000, std::chrono::seconds(60)) == 3000u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::vector<std::int64_t> want;
+  for (int i = 1; i <= 3000; ++i) want.push_back(i);
+  auto ev = k.take();
+  check_exactly_once(ev, want);
+  for (std::size_t i = 0; i < ev.size(); ++i) BOOST_TEST_REQUIRE(ev[i].row.at("id").as_int64() == std::int64_t(i + 1));
+}
+
+BOOST_AUTO_TEST_CASE(one_slot_per_consumer_a_second_esink_is_told_why) {
+  pg_client db;
+  db.exec("DROP TABLE IF EXISTS t_dup; CREATE TABLE t_dup (id int)");
+  postgres_source a(options("esink_dup", "t_dup"));
+  recording_sink ka;
+  auto running = start_ok(a, ka);
+  postgres_source b(options("esink_dup", "t_dup"));
+  recording_sink kb;
+  BOOST_TEST(start_fails(b, kb) == esink::error::source_unavailable);
+  BOOST_TEST(b.error_message().find("another esink with the same ESINK_CONSUMER") != std::string::npos, b.error_message());
+}
+
+BOOST_AUTO_TEST_CASE(a_user_without_replication_is_told_what_is_missing) {
+  pg_client db;
+  db.exec("DROP SCHEMA IF EXISTS esink_norepl CASCADE; DROP TABLE IF EXISTS t_norepl; DROP ROLE IF EXISTS esink_norepl;"
+          "CREATE ROLE esink_norepl LOGIN NOREPLICATION; GRANT CREATE ON DATABASE esink_test TO esink_norepl;"
+          "CREATE TABLE t_norepl (id int); ALTER TABLE t_norepl OWNER TO esink_norepl");
+  auto o = options("esink_norepl", "t_norepl");
+  const auto at = o.url.find("esink@");
+  BOOST_TEST_REQUIRE(at != std::string::npos);
+  o.url.replace(at, 6, "esink_norepl@");
+  postgres_source src(o);
+  recording_sink k;
+  BOOST_TEST(start_fails(src, k) == esink::error::source_fatal);
+  BOOST_TEST(src.error_message().find("REPLICATION") != std::string::npos, src.error_message());
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_capture_name_is_refused) {
+  auto o = options("esink_bad", "t_bad");
+  o.capture = "wal";
+  BOOST_CHECK_EXCEPTION(postgres_source{o}, std::invalid_argument, [](const std::invalid_argument& e) {
+    return std::string(e.what()).find("ESINK_PG_CAPTURE: expected 'table' or 'logical', got 'wal'") != std::string::npos;
+  });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <system_error>
@@ -44,8 +45,15 @@ struct postgres_options {
   std::size_t batch_size = 1000;
   /// The seed's behaviour: empty the event table and rewind every cursor on start (opt-in).
   bool reset_on_start = false;
+  /// How changes are captured (ESINK_PG_CAPTURE):
+  /// - `table`: triggers write each change to the event table and NOTIFY (works everywhere);
+  /// - `logical`: triggers write each change into the WAL as a logical decoding message and
+  ///   esink streams them from a replication slot of its own. Cheaper for the application's
+  ///   writes (no event table, no NOTIFY queue lock); needs `wal_level = logical` and a user
+  ///   with the REPLICATION attribute. Every esink sharing `schema` must use the same capture.
+  std::string capture = "table";
 
-  /// Reads POSTGRES_DATABASE_URL and TABLE_NAMES (and ESINK_CONSUMER when set).
+  /// Reads POSTGRES_DATABASE_URL and TABLE_NAMES (and ESINK_CONSUMER, ESINK_PG_CAPTURE when set).
   static postgres_options from_env();
 };
 
@@ -102,6 +110,11 @@ private:
   };
 
   template <class Sink> void run(Sink& sink);
+  template <class Sink> bool pump_stream(Sink& sink);
+  template <class Sink> bool on_stream_message(Sink& sink, std::string_view data);
+  std::error_code start_stream();
+  bool flush_stream(bool force);
+  void end_stream() noexcept;
   template <class Sink> bool pump(Sink& sink);
   template <class Sink> bool deliver_batch(Sink& sink, bool& more);
   template <class Sink> bool deliver_row(Sink& sink, const PGresult* r, int i);
@@ -111,6 +124,7 @@ private:
   std::error_code install();
   std::error_code migrate();
   std::error_code load_types(table_state& t);
+  bool parse_event_row(table_state& t, std::string_view text, boost::json::object& row);
   bool flush_ack(bool force);
   bool prune();
   void disconnect() noexcept;
@@ -138,10 +152,33 @@ private:
   std::uint64_t horizon_ = 0;  // from a marker NOTIFY: to record with the pending xids
   bool catch_up_ = true;
   std::string message_;
+
+  // Logical capture: positions are this process's own (1, 2, ...); what a restart resumes
+  // from is the slot's confirmed LSN, plus `slots.done` for a transaction acknowledged in part.
+  struct stream_txn {
+    std::uint64_t first_id, last_id, final_lsn, end_lsn;  // end_lsn 0 while its commit is unseen
+    std::vector<std::uint64_t> index;  // per event: its message's index in the transaction
+  };
+  bool logical_ = false;
+  PGconn* stream_ = nullptr;
+  std::string slot_, publication_, prefix_;
+  std::uint64_t target_lsn_ = 0;  // the WAL end at connect: the stream is caught up past it
+  bool stream_caught_up_ = false;
+  bool in_txn_ = false;
+  std::uint64_t txn_final_lsn_ = 0, txn_index_ = 0, txn_skip_ = 0;
+  std::int64_t txn_time_us_ = 0;
+  std::uint64_t done_lsn_ = 0;                        // final LSN of the last transaction wholly delivered
+  std::uint64_t partial_lsn_ = 0, partial_done_ = 0;  // a transaction delivered in part
+  std::deque<stream_txn> txns_;                       // delivered, not yet confirmed
+  std::uint64_t server_pos_ = 0, confirmed_lsn_ = 0, sent_lsn_ = 0;
+  std::uint64_t saved_lsn_ = 0, saved_done_ = 0;      // the `slots` row
+  bool reply_due_ = false;
+  std::chrono::steady_clock::time_point last_status_{}, last_heard_{};
 };
 
 }  // namespace esink
 
 #include <esink/source/impl/postgres.hpp>
+#include <esink/source/impl/postgres_stream.hpp>
 
 #endif

@@ -1,9 +1,11 @@
 #ifndef ESINK_SOURCE_IMPL_POSTGRES_HPP
 #define ESINK_SOURCE_IMPL_POSTGRES_HPP
 
+#include <esink/source/detail/pgoutput.hpp>
 #include <esink/source/detail/quote.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -58,6 +60,7 @@ inline postgres_options postgres_options::from_env() {
   if (const char* v = std::getenv("POSTGRES_DATABASE_URL")) o.url = v;
   if (const char* v = std::getenv("TABLE_NAMES")) o.tables = v;
   if (const char* v = std::getenv("ESINK_CONSUMER"); v && *v) o.consumer = v;
+  if (const char* v = std::getenv("ESINK_PG_CAPTURE"); v && *v) o.capture = v;
   return o;
 }
 
@@ -71,6 +74,28 @@ inline postgres_source::postgres_source(postgres_options opt)
   if (opt_.consumer.empty() || detail::has_nul(opt_.consumer))
     throw std::invalid_argument("postgres_options::consumer: must be non-empty without NUL");
   if (opt_.batch_size == 0) throw std::invalid_argument("postgres_options::batch_size: must be positive");
+  if (opt_.capture != "table" && opt_.capture != "logical")
+    throw std::invalid_argument("ESINK_PG_CAPTURE: expected 'table' or 'logical', got '" + opt_.capture + "'");
+  logical_ = opt_.capture == "logical";
+  if (logical_) {
+    // Slot names allow [a-z0-9_] only, 63 at most: a readable part, then a hash of the exact
+    // schema and consumer so that names differing only in other characters never collide.
+    auto readable = [](const std::string& v, std::size_t n) {
+      std::string out;
+      for (char c : v) {
+        if (out.size() == n) break;
+        out += (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : '_';
+      }
+      return out;
+    };
+    std::uint64_t h = 14695981039346656037ull;  // FNV-1a
+    for (char c : opt_.schema + '\0' + opt_.consumer) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    char hash[17];
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(h));
+    slot_ = "esink_" + readable(opt_.schema, 20) + "_" + readable(opt_.consumer, 20) + "_" + std::string(hash, 12);
+    publication_ = opt_.schema + "_messages";
+    prefix_ = "esink:" + opt_.schema;
+  }
   for (auto& n : names_) {
     if (detail::has_nul(n.schema) || detail::has_nul(n.name))
       throw std::invalid_argument("TABLE_NAMES: table names must not contain NUL");
@@ -95,6 +120,7 @@ inline void postgres_source::stop() {
 }
 
 inline void postgres_source::disconnect() noexcept {
+  end_stream();
   if (conn_) PQfinish(conn_);
   conn_ = nullptr;
 }
@@ -307,8 +333,44 @@ inline std::error_code postgres_source::install() {
   if (auto r = detail::pg_result(PQexec(conn_, ddl.c_str())); !pg_ok(r))
     return rollback(error::source_fatal, sql_error("installing the event table"));
 
+  if (logical_) {
+    auto wl = pg_exec(conn_, "SELECT pg_catalog.current_setting('wal_level')");
+    if (!pg_ok(wl)) return rollback(error::source_unavailable, sql_error("reading wal_level"));
+    if (std::strcmp(PQgetvalue(wl.get(), 0, 0), "logical") != 0)
+      return rollback(error::source_fatal,
+                      std::string("postgres_source: ESINK_PG_CAPTURE=logical needs wal_level = logical (the server has '") +
+                          PQgetvalue(wl.get(), 0, 0) +
+                          "'): set it in postgresql.conf and restart PostgreSQL, or use ESINK_PG_CAPTURE=table");
+    // One logical decoding message per row, written into the WAL with the transaction and
+    // decoded at its commit: no event table and no NOTIFY queue for the application's writes.
+    // The content: operation letter, the table's name length-prefixed, the row as JSON.
+    const std::string lit_prefix = detail::pg_literal(conn_, prefix_);
+    const std::string logical_ddl =
+        "CREATE OR REPLACE FUNCTION " + S + ".capture_wal() RETURNS trigger LANGUAGE plpgsql AS $esink$\n"
+        "BEGIN\n"
+        "  IF TG_OP = 'DELETE' THEN\n"
+        "    PERFORM pg_catalog.pg_logical_emit_message(true, " + lit_prefix + ", 'd' || pg_catalog.octet_length(TG_ARGV[0]) || ':' || TG_ARGV[0] || pg_catalog.to_json(o)::text) FROM old_rows o;\n"
+        "  ELSIF TG_OP = 'UPDATE' THEN\n"
+        "    PERFORM pg_catalog.pg_logical_emit_message(true, " + lit_prefix + ", 'u' || pg_catalog.octet_length(TG_ARGV[0]) || ':' || TG_ARGV[0] || pg_catalog.to_json(n)::text) FROM new_rows n;\n"
+        "  ELSE\n"
+        "    PERFORM pg_catalog.pg_logical_emit_message(true, " + lit_prefix + ", 'i' || pg_catalog.octet_length(TG_ARGV[0]) || ':' || TG_ARGV[0] || pg_catalog.to_json(n)::text) FROM new_rows n;\n"
+        "  END IF;\n"
+        "  RETURN NULL;\n"
+        "END $esink$;"
+        // A transaction acknowledged in part when esink stopped: the slot confirms whole
+        // transactions only, so how much of this one was done is kept here.
+        "CREATE TABLE IF NOT EXISTS " + S + ".slots (slot text PRIMARY KEY, txn_lsn pg_lsn NOT NULL, done bigint NOT NULL);";
+    if (!pg_ok(detail::pg_result(PQexec(conn_, logical_ddl.c_str()))))
+      return rollback(error::source_fatal, sql_error("installing the logical capture"));
+    // pgoutput streams only what a publication names; esink's messages need one, empty.
+    auto pub = pg_exec(conn_, "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", {publication_.c_str()});
+    if (!pg_ok(pub)) return rollback(error::source_unavailable, sql_error("looking up the publication"));
+    if (PQntuples(pub.get()) == 0 &&
+        !pg_ok(detail::pg_result(PQexec(conn_, ("CREATE PUBLICATION " + detail::quote_identifier(publication_)).c_str()))))
+      return rollback(error::source_fatal, sql_error("creating the publication"));
+  }
   const std::string lit_chan = detail::pg_literal(conn_, opt_.schema);
-  const std::string fn = S + ".capture";
+  const std::string fn = S + (logical_ ? ".capture_wal" : ".capture");
   static constexpr const char* ops[] = {"insert", "update", "delete"};
   for (auto& [spelled, t] : tables_) {
     auto r = pg_exec(conn_,
@@ -419,6 +481,7 @@ inline std::error_code postgres_source::prepare() {
   if (auto ec = install()) return ec;
   for (auto& [_, t] : tables_)
     if (auto ec = load_types(t)) return ec;
+  if (logical_) return start_stream();
   const std::string poll = "SELECT * FROM " + schema_q_ + ".poll($1::xid8[], $2::boolean, $3::xid8, $4::bigint, $5::bigint, $6::integer)";
   if (!detail::pg_ok(detail::pg_result(PQprepare(conn_, "esink_poll", poll.c_str(), 6, nullptr))))
     return fail(error::source_unavailable, sql_error("preparing the poll"));
@@ -522,6 +585,17 @@ template <class Sink> void postgres_source::start(Sink& sink, std::error_code& e
   thread_ = std::thread([this, &sink] { run(sink); });
 }
 
+inline bool postgres_source::parse_event_row(table_state& t, std::string_view text, boost::json::object& row) {
+  std::error_code ec;
+  bool unknown = false;
+  row = detail::parse_row(text, t.types, ec, &unknown);
+  if (unknown) {  // the table gained a column since the types were read
+    if (load_types(t)) return false;
+    row = detail::parse_row(text, t.types, ec);
+  }
+  return true;
+}
+
 template <class Sink> bool postgres_source::deliver_row(Sink& sink, const PGresult* r, int i) {
   const std::uint64_t pos = std::strtoull(PQgetvalue(r, i, 0), nullptr, 10);
   const std::uint64_t event = std::strtoull(PQgetvalue(r, i, 1), nullptr, 10);
@@ -533,13 +607,7 @@ template <class Sink> bool postgres_source::deliver_row(Sink& sink, const PGresu
     ev.table = it->first;
     parse_change_type(PQgetvalue(r, i, 4), ev.type);
     std::string_view text(PQgetvalue(r, i, 5), static_cast<std::size_t>(PQgetlength(r, i, 5)));
-    std::error_code pec;
-    bool unknown = false;
-    ev.row = detail::parse_row(text, it->second.types, pec, &unknown);
-    if (unknown) {  // the table gained a column since the types were read
-      if (load_types(it->second)) return false;
-      ev.row = detail::parse_row(text, it->second.types, pec);
-    }
+    if (!parse_event_row(it->second, text, ev.row)) return false;
     ev.commit_time_us = std::strtoll(PQgetvalue(r, i, 6), nullptr, 10);
     sink.on_change(std::move(ev));
   }
@@ -629,20 +697,21 @@ template <class Sink> void postgres_source::run(Sink& sink) {
       backoff_.reset();
       caught_up = false;
     }
-    if (!pump(sink)) {
-      const bool bad = PQstatus(conn_) == CONNECTION_BAD;
+    if (!(logical_ ? pump_stream(sink) : pump(sink))) {
+      const bool bad = PQstatus(conn_) == CONNECTION_BAD || (stream_ && PQstatus(stream_) == CONNECTION_BAD);
       disconnect();
       sink.on_status(make_error_code(bad ? error::source_unavailable : error::source_fatal));
       continue;
     }
     if (stopping_) break;
-    if (!caught_up) {
+    if (!caught_up && (!logical_ || stream_caught_up_)) {
       caught_up = true;
       sink.on_status({});
     }
-    wake_.wait(PQsocket(conn_), opt_.ack_flush_interval);
+    wake_.wait(PQsocket(logical_ ? stream_ : conn_), opt_.ack_flush_interval);
   }
-  if (conn_) flush_ack(true);
+  if (conn_ && !logical_) flush_ack(true);
+  if (stream_) flush_stream(true);
 }
 
 }  // namespace esink
