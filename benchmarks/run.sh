@@ -3,6 +3,7 @@
 #
 #   benchmarks/run.sh [--only loadgen,fanout,broadcast,publish,idle,idle-max,slow,mariadb]
 #                     [--targets esink,baseline] [--quick] [--skip-build] [--out DIR]
+#                     [--pg-capture table|logical]   (esink_service's ESINK_PG_CAPTURE, default table)
 #
 # Builds esink_service and esink_loadgen (BUILD_DIR, default /tmp/build-bench, -j${JOBS:-2}),
 # installs the baseline's npm packages, starts a throwaway PostgreSQL (and MariaDB for the
@@ -21,6 +22,7 @@ targets="esink,baseline"
 quick=0
 skip_build=0
 out=""
+pg_capture=table
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -29,6 +31,7 @@ while [[ $# -gt 0 ]]; do
     --quick) quick=1; shift ;;
     --skip-build) skip_build=1; shift ;;
     --out) out=$2; shift 2 ;;
+    --pg-capture) pg_capture=$2; shift 2 ;;
     -h|--help) sed -n 2,13p "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -96,8 +99,10 @@ idle_max=$(( fd_limit - 1000 ))
 
 # ---- throwaway databases: one database per target, same schema -----------------------------
 
-log "starting PostgreSQL"
-"$root/tests/fixtures/postgres/pg_fixture.sh" start "$state/pg" >/dev/null
+log "starting PostgreSQL (synchronous_commit on, fsync off; esink's capture: $pg_capture)"
+# PostgreSQL's default commit (the WAL written at each commit; fsync off keeps the disk out of
+# the comparison). Both targets use the same server.
+ESINK_PG_SYNCHRONOUS_COMMIT=on "$root/tests/fixtures/postgres/pg_fixture.sh" start "$state/pg" >/dev/null
 pg_url=$(sed -n 's/^url=//p' "$state/pg/postgres.env")
 pg_base=${pg_url%/*}
 pg_pid=$(head -1 "$(cat "$state/pg/postgres.dir")/data/postmaster.pid")
@@ -143,7 +148,7 @@ start_server() {
   local dbname=bench_node
   [[ $target == esink ]] && dbname=bench_esink
   if [[ $db == pg ]]; then
-    envs+=(POSTGRES_DATABASE_URL="$pg_base/$dbname")
+    envs+=(POSTGRES_DATABASE_URL="$pg_base/$dbname" ESINK_PG_CAPTURE="$pg_capture")
   else
     envs+=(MYSQL_DATABASE="$dbname" MYSQL_HOST="$my_host" MYSQL_PORT="$my_port" MYSQL_USERNAME="$my_user"
       MYSQL_PASSWORD="$my_pw" MYSQL_TABLE_TARGET=esink_pubsub)

@@ -208,9 +208,19 @@ result raw_notify(const std::string& url, int writers, double seconds, double ca
                      [](const char* p) { return std::atoll(p); });
 }
 
+// A table that already holds rows, as an application's does: without it, autovacuum analyzes
+// and vacuums the table again and again while it grows from empty during the run, and each of
+// those catalog updates stalls logical decoding for tens of milliseconds.
+void prefill(PGconn* c, const char* table) {
+  exec(c, std::string("INSERT INTO ") + table + " (t) SELECT 0 FROM generate_series(1, 1000000)");
+  exec(c, std::string("VACUUM ANALYZE ") + table);
+}
+
 result seed_notify(const std::string& url, int writers, double seconds, double cap) {
   PGconn* c = connect(url);
-  exec(c, "DROP TABLE IF EXISTS bench_seed; CREATE TABLE bench_seed (id bigserial PRIMARY KEY, t int8 NOT NULL);"
+  exec(c, "DROP TABLE IF EXISTS bench_seed; CREATE TABLE bench_seed (id bigserial PRIMARY KEY, t int8 NOT NULL)");
+  prefill(c, "bench_seed");
+  exec(c, 
           "CREATE OR REPLACE FUNCTION bench_seed_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
           "PERFORM pg_notify('bench_seed', row_to_json(NEW)::text); RETURN NULL; END $$;"
           "CREATE TRIGGER bench_seed AFTER INSERT ON bench_seed FOR EACH ROW EXECUTE FUNCTION bench_seed_notify()");
@@ -269,6 +279,7 @@ std::string insert_row(std::int64_t t) { return "INSERT INTO bench_rows (t) VALU
 void create_rows(const std::string& url) {
   PGconn* c = connect(url);
   exec(c, "DROP TABLE IF EXISTS bench_rows; CREATE TABLE bench_rows (id bigserial PRIMARY KEY, t int8 NOT NULL)");
+  prefill(c, "bench_rows");
   PQfinish(c);
 }
 
@@ -300,10 +311,20 @@ result esink_rate(const std::string& url, int writers, double seconds, double ca
 result esink_catch_up(const std::string& url, int writers, std::size_t rows, const std::string& capture) {
   create_rows(url);
   latencies lat;
-  {
+  for (int round = 0; round < 2; ++round) {
     esink::postgres_source src(bench_options(url, capture));  // installs the triggers
     bench_sink sink{&lat, &src, {}};
     start(src, sink);
+    // A logical slot restarts decoding from its restart_lsn, which only moves at a running-xacts
+    // record: a checkpoint writes one, the second round confirms past it. Otherwise the catch-up
+    // would decode the million prefill rows again, which measures PostgreSQL, not esink.
+    if (round == 0 && capture == "logical") {
+      PGconn* c = connect(url);
+      exec(c, "CHECKPOINT");
+      PQfinish(c);
+    } else {
+      break;
+    }
   }
   std::atomic<std::size_t> next{0};
   std::vector<std::thread> th;
