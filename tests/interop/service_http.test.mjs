@@ -153,6 +153,23 @@ describe("HTTP keep-alive on esink's own routes", () => {
     }
   });
 
+  it("a head longer than the first peek (10 KB of headers) is served, and the connection kept", async () => {
+    const c = new raw_conn(port);
+    await c.ready;
+    try {
+      const body = publish_body(-1, 5);
+      c.write(`POST /publish HTTP/1.1\r\nHost: x\r\nX-Padding: ${"p".repeat(10000)}\r\n` +
+              `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+              "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+      const r = await c.next();
+      assert.equal(r.status, 200, r.body);
+      assert.equal(r.headers.connection, "keep-alive");
+      assert.deepEqual([(await c.next()).body], ["pong"]);
+    } finally {
+      c.close();
+    }
+  });
+
   it("Connection: close and HTTP/1.0 end the connection after the response", async () => {
     for (const req of ["GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "GET /ping HTTP/1.0\r\n\r\n"]) {
       const c = new raw_conn(port);

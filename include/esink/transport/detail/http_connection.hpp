@@ -46,6 +46,9 @@ public:
   static constexpr std::chrono::seconds body_timeout{10};
   /// Longest head peeked (websocketpp's own limit); a longer one goes to websocketpp.
   static constexpr std::size_t max_head = 16000;
+  /// The peek buffer an idle connection keeps: most heads fit; a longer one is peeked again
+  /// into a buffer of `max_head`, which is given back after that request.
+  static constexpr std::size_t small_head = 2048;
 
   http_connection(Host& host, asio::ip::tcp::socket socket)
       : host_(host), socket_(std::move(socket)), timer_(socket_.get_executor()) {
@@ -64,7 +67,8 @@ private:
   // re-registers the socket with epoll for it.
   void wait_for_request(clock::duration timeout) {
     set_deadline(timeout);
-    head_buf_.resize(max_head);
+    if (head_buf_.capacity() > small_head) std::string().swap(head_buf_);
+    head_buf_.resize(small_head);
     socket_.async_receive(asio::buffer(head_buf_), asio::socket_base::message_peek,
                           [self = this->shared_from_this()](const asio::error_code& ec, std::size_t n) {
                             self->on_peeked(ec, n);
@@ -126,11 +130,18 @@ private:
     // An error here is mostly the client closing (or resetting) between requests.
     if (ec || n == 0 || !socket_.is_open()) return close();
     request_head head;
-    const std::string_view peeked(head_buf_.data(), n);
+    head_parse parsed = parse_request_head(std::string_view(head_buf_.data(), n), head, max_head);
+    if (parsed == head_parse::incomplete && n == head_buf_.size()) {
+      // A long head: peek again with room for the longest one allowed.
+      head_buf_.resize(max_head);
+      const ssize_t again = ::recv(socket_.native_handle(), head_buf_.data(), head_buf_.size(), MSG_PEEK | MSG_DONTWAIT);
+      if (again > 0) n = static_cast<std::size_t>(again);
+      parsed = parse_request_head(std::string_view(head_buf_.data(), n), head, max_head);
+    }
     const http_handler* route = nullptr;
     // A head that is not all there yet comes from a slow or unusual client: websocketpp,
     // which reads incrementally, serves it.
-    if (parse_request_head(peeked, head, max_head) == head_parse::complete) route = host_.keepalive_route(head);
+    if (parsed == head_parse::complete) route = host_.keepalive_route(head);
     if (!route) return host_.hand_off(std::move(socket_));
 
     request_ = http_request{};
