@@ -2,6 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <limits>
 #include <string>
 
 namespace po = esink::detail::pgoutput;
@@ -55,6 +56,9 @@ BOOST_AUTO_TEST_CASE(begin_message_commit) {
              po::logical_message::malformed);
   BOOST_TEST(po::parse_logical("M" + std::string(1, '\1') + be(1, 8) + "prefix").kind == po::logical_message::malformed);
   BOOST_TEST(po::parse_logical("B" + be(1, 8)).kind == po::logical_message::malformed);
+  // A timestamp near the end of int64 saturates instead of overflowing (found by the fuzzer).
+  auto far = po::parse_logical("B" + be(1, 8) + be(0x7fffffffffffffffull, 8) + be(1, 4));
+  BOOST_TEST(far.commit_time_us == std::numeric_limits<std::int64_t>::max());
   BOOST_TEST(po::parse_logical("R" + be(1, 4)).kind == po::logical_message::other);  // a relation: not read
 }
 

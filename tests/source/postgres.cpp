@@ -554,6 +554,22 @@ BOOST_AUTO_TEST_CASE(the_slot_confirms_what_was_acknowledged_and_no_more) {
   check_exactly_once(k.take(), {6, 7, 8, 9, 10});
 }
 
+BOOST_AUTO_TEST_CASE(reset_on_start_recreates_the_slot_at_the_end) {
+  pg_client db;
+  db.exec("DROP TABLE IF EXISTS t_reset; CREATE TABLE t_reset (id int)");
+  { postgres_source s(options("esink_reset", "t_reset")); recording_sink k; auto running = start_ok(s, k); }
+  db.exec("INSERT INTO t_reset SELECT generate_series(1, 20)");  // committed while esink is down
+  auto o = options("esink_reset", "t_reset");
+  o.reset_on_start = true;
+  postgres_source src(o);
+  recording_sink k([&](std::uint64_t id) { src.acknowledge(id); });
+  auto running = start_ok(src, k);
+  db.exec("INSERT INTO t_reset VALUES (21)");
+  BOOST_TEST_REQUIRE(k.wait_for(1) == 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  check_exactly_once(k.take(), {21});
+}
+
 BOOST_AUTO_TEST_CASE(an_idle_slot_does_not_hold_wal_back) {
   pg_client db;
   db.exec("DROP TABLE IF EXISTS t_idle; DROP TABLE IF EXISTS t_other; CREATE TABLE t_idle (id int); CREATE TABLE t_other (id int)");

@@ -43,7 +43,8 @@ struct postgres_options {
   std::chrono::milliseconds ack_flush_interval{100};
   /// Events fetched per round trip.
   std::size_t batch_size = 1000;
-  /// The seed's behaviour: empty the event table and rewind every cursor on start (opt-in).
+  /// The seed's behaviour: empty the event table and rewind every cursor on start (opt-in);
+  /// with the logical capture, recreate this consumer's slot at the current end.
   bool reset_on_start = false;
   /// How changes are captured (ESINK_PG_CAPTURE):
   /// - `table`: triggers write each change to the event table and NOTIFY (works everywhere);
@@ -160,6 +161,7 @@ private:
     std::vector<std::uint64_t> index;  // per event: its message's index in the transaction
   };
   bool logical_ = false;
+  bool drop_slot_ = false;  // reset_on_start: the slot is recreated at the current end
   PGconn* stream_ = nullptr;
   std::string slot_, publication_, prefix_;
   std::uint64_t target_lsn_ = 0;  // the WAL end at connect: the stream is caught up past it

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,13 @@ namespace esink::detail::pgoutput {
 
 /// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
 inline constexpr std::int64_t pg_epoch_offset_us = 946'684'800'000'000;
+
+/// A PostgreSQL timestamp (microseconds since 2000-01-01) in Unix microseconds, saturated
+/// instead of overflowing (a timestamp is `infinity` or garbage only in a corrupt message).
+inline std::int64_t unix_us(std::int64_t pg_us) {
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  return pg_us > max - pg_epoch_offset_us ? max : pg_us + pg_epoch_offset_us;
+}
 
 class reader {
 public:
@@ -106,7 +114,7 @@ inline logical_message parse_logical(std::string_view b) {
       std::uint32_t xid = 0;
       if (!r.u64(m.final_lsn) || !r.i64(ts) || !r.u32(xid)) return m.kind = logical_message::malformed, m;
       m.kind = logical_message::begin;
-      m.commit_time_us = ts + pg_epoch_offset_us;
+      m.commit_time_us = unix_us(ts);
       return m;
     }
     case 'C': {
@@ -114,7 +122,7 @@ inline logical_message parse_logical(std::string_view b) {
       if (!r.u8(flags) || !r.u64(m.final_lsn) || !r.u64(m.end_lsn) || !r.i64(ts))
         return m.kind = logical_message::malformed, m;
       m.kind = logical_message::commit;
-      m.commit_time_us = ts + pg_epoch_offset_us;
+      m.commit_time_us = unix_us(ts);
       return m;
     }
     case 'M': {

@@ -414,6 +414,12 @@ inline std::error_code postgres_source::install() {
     resume_id_ = 0;
     acked_ = 0;
     flushed_ = 0;
+    // The logical capture's backlog is its slot: recreated at the current end.
+    if (logical_) {
+      if (!pg_ok(pg_exec(conn_, ("DELETE FROM " + S + ".slots WHERE slot = $1").c_str(), {slot_.c_str()})))
+        return rollback(error::source_fatal, sql_error("resetting the slot's progress"));
+      drop_slot_ = true;
+    }
   }
   // A new consumer starts at the current end: it receives what commits from now on.
   std::string sql = "INSERT INTO " + S + ".consumers (name, pos) SELECT $1, GREATEST(s.next_pos, (SELECT max(t.last) FROM " +

@@ -62,7 +62,28 @@ inline std::error_code postgres_source::start_stream() {
   }
   PQsetNoticeProcessor(stream_, [](void*, const char*) {}, nullptr);
 
+  // A slot stays in use until the walsender that held it has exited, which lags behind the
+  // connection's close: an esink restarted at once (or a reconnect after a cut stream) finds
+  // it busy for a moment. Such a command is retried for a few seconds before it counts.
+  auto exec_slot_command = [this](const std::string& command) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+      detail::pg_result r(PQexec(stream_, command.c_str()));
+      const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+      const bool busy = state && std::strcmp(state, "55006") == 0;  // object_in_use
+      if (!busy || stopping_ || std::chrono::steady_clock::now() > until) return r;
+      wake_.wait(-1, std::chrono::milliseconds(50));
+    }
+  };
   // Slot names are [a-z0-9_] by construction: safe as they are in these commands.
+  if (drop_slot_) {
+    auto dropped = exec_slot_command("DROP_REPLICATION_SLOT " + slot_);
+    const char* state = dropped ? PQresultErrorField(dropped.get(), PG_DIAG_SQLSTATE) : nullptr;
+    if (!pg_ok(dropped) && !(state && std::strcmp(state, "42704") == 0))  // 42704: there was none
+      return fail(error::source_unavailable, stream_error("dropping the replication slot (reset_on_start)"));
+    drop_slot_ = false;
+    partial_lsn_ = partial_done_ = saved_lsn_ = saved_done_ = 0;
+  }
   auto have = detail::pg_result(
       PQexec(stream_, ("SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = '" + slot_ + "'").c_str()));
   if (!pg_ok(have)) return fail(error::source_unavailable, stream_error("looking up the replication slot"));
@@ -76,7 +97,7 @@ inline std::error_code postgres_source::start_stream() {
   const std::string start = "START_REPLICATION SLOT " + slot_ +
                             " LOGICAL 0/0 (proto_version '1', publication_names " +
                             detail::quote_literal(detail::quote_identifier(publication_)) + ", messages 'true')";
-  auto started = detail::pg_result(PQexec(stream_, start.c_str()));
+  auto started = exec_slot_command(start);
   if (!started || PQresultStatus(started.get()) != PGRES_COPY_BOTH) {
     std::string why = stream_error("starting the replication stream");
     if (why.find("is active") != std::string::npos)
