@@ -575,6 +575,7 @@ private:
         return;
       }
       s->on_probe_open(con);
+      release_handshake(con);
       return;
     }
     auto s = add_session(*target, engine_socket::transport_kind::websocket, make_handshake(con, query));
@@ -586,6 +587,17 @@ private:
                                          options_.max_payload));
     con->send(open, websocketpp::frame::opcode::text);
     s->start(con);
+    release_handshake(con);
+  }
+
+  /// websocketpp keeps the handshake's request and response (header maps, about a kilobyte)
+  /// for the connection's whole life; nothing reads them once the WebSocket is open (the
+  /// Engine.IO handshake data was copied above). The objects are ours to reset: websocketpp
+  /// only hands them out as const.
+  static void release_handshake(const connection_ptr& con) {
+    using connection_type = typename endpoint_type::connection_type;
+    const_cast<typename connection_type::request_type&>(con->get_request()) = {};
+    const_cast<typename connection_type::response_type&>(con->get_response()) = {};
   }
 
   void on_message(websocketpp::connection_hdl h, typename endpoint_type::message_ptr m) {

@@ -142,7 +142,13 @@ private:
     // A head that is not all there yet comes from a slow or unusual client: websocketpp,
     // which reads incrementally, serves it.
     if (parsed == head_parse::complete) route = host_.keepalive_route(head);
-    if (!route) return host_.hand_off(std::move(socket_));
+    if (!route) {
+      // Nothing of this object is needed any more: let the timer go now rather than at its
+      // deadline (it holds the object, buffer included, until then).
+      timer_.cancel();
+      std::string().swap(head_buf_);
+      return host_.hand_off(std::move(socket_));
+    }
 
     request_ = http_request{};
     auto [path, query] = split_target(head.target);
