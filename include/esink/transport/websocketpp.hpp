@@ -23,6 +23,10 @@
 #include <asio/strand.hpp>
 #include <websocketpp/server.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -67,6 +71,7 @@ public:
   using namespace_type = basic_namespace<Config>;
   using engine_socket = detail::engine_session<Config>;
   using raw_engine_handler = typename engine_socket::raw_handler;
+  using ws_ptr = typename engine_socket::ws_ptr;
 
   explicit basic_server(server_options o) : options_(std::move(o)) {
     endpoint_.clear_access_channels(websocketpp::log::alevel::all);
@@ -306,6 +311,59 @@ public:
     }
     con->start();
   }
+
+  /// Takes a WebSocket handshake esink answers itself (plain TCP only): an Engine.IO request
+  /// that passes every check websocketpp's validation would make. Anything it declines goes to
+  /// websocketpp, which answers with the precise error.
+  bool upgrade(asio::ip::tcp::socket& s, const detail::request_head& head) {
+    static_assert(plain, "TLS connections are upgraded by websocketpp");
+    auto key = detail::ws_handshake_key(head);
+    if (!key || !running_) return false;
+    auto [path, query] = detail::split_target(head.target);
+    auto target = engine_for(path);
+    std::string_view origin;
+    for (const auto& [k, v] : head.headers)
+      if (detail::http_head_detail::iequals(k, "Origin")) origin = v;
+    if (!target || !origin_allowed(std::string(origin)) || check_engine_query(query, "websocket") != error::success)
+      return false;
+    if (auto sid = detail::query_value(query, "sid")) {
+      auto session = find_session(*sid);
+      if (!session || session->transport_name() != "polling") return false;
+    } else if (!accepting_) {
+      return false;
+    }
+    std::string response = detail::ws_accept_response(*key);
+    handshake hs;
+    hs.query = std::string(query);
+    hs.origin = std::string(origin);
+    asio::error_code ec;
+    auto ep = s.remote_endpoint(ec);
+    if (!ec) hs.remote_address = ep.address().to_string() + ":" + std::to_string(ep.port());
+    // The head was only peeked: consume it, leaving whatever frames followed it for the reader.
+    std::string discard(head.head_bytes, '\0');
+    std::size_t got = 0;
+    while (got < head.head_bytes) {
+      ssize_t r = ::recv(s.native_handle(), discard.data() + got, head.head_bytes - got, MSG_DONTWAIT);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return false;
+      got += static_cast<std::size_t>(r);
+    }
+    auto con = std::make_shared<detail::ws_connection<basic_server>>(*this, std::move(s), options_.max_payload,
+                                                                      std::move(response));
+    // The session exists (and the open packet is queued behind the 101) before the first
+    // write, so a connection that fails at once still ends its session.
+    open_websocket(con, std::string(path), query, std::move(hs));
+    con->start();
+    return true;
+  }
+
+  /// A message on one of esink's own WebSocket connections.
+  template <class Ws> void on_ws_message(const std::shared_ptr<Ws>& con, const std::string& payload, bool binary) {
+    if (auto s = std::static_pointer_cast<engine_socket>(con->session)) s->on_ws_message(con, payload, binary);
+  }
+
+  /// One of esink's own WebSocket connections is gone.
+  template <class Ws> void on_ws_closed(const std::shared_ptr<Ws>& con) { websocket_closed(con); }
 
   void add_cors(std::string_view origin, http_responder::headers& h) const {
     auto set = [&h](std::string_view k, std::string v) {
@@ -553,18 +611,38 @@ private:
       con->set_status(websocketpp::http::status_code::service_unavailable);
       return false;
     }
-    con->set_max_message_size(options_.max_payload);
-    return true;
+    if constexpr (plain) {
+      // Over plain TCP esink answers every handshake it accepts itself (see upgrade()): one
+      // that reached websocketpp failed a check of RFC 6455 §4.2.1 there. websocketpp would
+      // still speak the hybi-07/08 drafts and take any key.
+      if (con->get_request_header("Sec-WebSocket-Version") != "13") {
+        con->set_status(websocketpp::http::status_code::upgrade_required);
+        con->replace_header("Sec-WebSocket-Version", "13");
+        return false;
+      }
+      return reject(error::bad_request);
+    } else {
+      con->set_max_message_size(options_.max_payload);
+      return true;
+    }
   }
 
   void on_open(websocketpp::connection_hdl h) {
-    auto con = endpoint_.get_con_from_hdl(h);
+    if constexpr (!plain) {
+      auto con = endpoint_.get_con_from_hdl(h);
+      auto [path, query] = detail::split_target(con->get_resource());
+      open_websocket(con, std::string(path), query, make_handshake(con, query));
+      release_handshake(con);
+    }
+  }
+
+  /// A WebSocket is open: it becomes a new session's transport, or a probe of a polling one.
+  void open_websocket(const ws_ptr& con, const std::string& path, std::string_view query, handshake hs) {
     {
       std::lock_guard<std::mutex> lk(sessions_mtx_);
       ++open_ws_;
       con->counted = true;
     }
-    auto [path, query] = detail::split_target(con->get_resource());
     auto target = engine_for(path);
     if (!target) return;
     if (auto sid = detail::query_value(query, "sid")) {
@@ -575,10 +653,9 @@ private:
         return;
       }
       s->on_probe_open(con);
-      release_handshake(con);
       return;
     }
-    auto s = add_session(*target, engine_socket::transport_kind::websocket, make_handshake(con, query));
+    auto s = add_session(*target, engine_socket::transport_kind::websocket, std::move(hs));
     std::string open;
     protocol::engineio::append_packet(
         open, protocol::engineio::packet_type::open,
@@ -587,7 +664,6 @@ private:
                                          options_.max_payload));
     con->send(open, websocketpp::frame::opcode::text);
     s->start(con);
-    release_handshake(con);
   }
 
   /// websocketpp keeps the handshake's request and response (header maps, about a kilobyte)
@@ -601,10 +677,12 @@ private:
   }
 
   void on_message(websocketpp::connection_hdl h, typename endpoint_type::message_ptr m) {
-    auto con = endpoint_.get_con_from_hdl(h);
-    auto s = std::static_pointer_cast<engine_socket>(con->session);
-    if (!s) return;
-    s->on_ws_message(con, m->get_payload(), m->get_opcode() == websocketpp::frame::opcode::binary);
+    if constexpr (!plain) {
+      auto con = endpoint_.get_con_from_hdl(h);
+      auto s = std::static_pointer_cast<engine_socket>(con->session);
+      if (!s) return;
+      s->on_ws_message(con, m->get_payload(), m->get_opcode() == websocketpp::frame::opcode::binary);
+    }
   }
 
   /// A connection ended without opening a WebSocket: a finished HTTP exchange, a refused
@@ -626,9 +704,15 @@ private:
   }
 
   void on_ws_close(websocketpp::connection_hdl h) {
-    std::error_code ec;
-    auto con = endpoint_.get_con_from_hdl(h, ec);
-    if (ec || !con) return;
+    if constexpr (!plain) {
+      std::error_code ec;
+      auto con = endpoint_.get_con_from_hdl(h, ec);
+      if (ec || !con) return;
+      websocket_closed(con);
+    }
+  }
+
+  void websocket_closed(const ws_ptr& con) {
     if (auto s = std::static_pointer_cast<engine_socket>(con->session)) {
       con->session.reset();
       s->on_ws_closed(con);

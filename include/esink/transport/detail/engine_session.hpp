@@ -7,6 +7,7 @@
 #include <esink/protocol/engineio/serializer.hpp>
 #include <esink/protocol/socketio/parser.hpp>
 #include <esink/transport/detail/http.hpp>
+#include <esink/transport/detail/ws_connection.hpp>
 #include <esink/transport/encoded_packet.hpp>
 #include <esink/transport/socket_namespace.hpp>
 
@@ -32,6 +33,15 @@ template <class Config> class basic_server;
 
 namespace detail {
 
+/// The WebSocket connection type of a server: esink's own over plain TCP, websocketpp's over
+/// TLS (where websocketpp owns the stream from the TLS handshake on).
+template <class Config> struct ws_link {
+  using type = typename websocketpp::server<Config>::connection_ptr;
+};
+template <> struct ws_link<plain_config> {
+  using type = std::shared_ptr<ws_connection<basic_server<plain_config>>>;
+};
+
 /// How a session ends, which decides what a pending poll and the WebSocket are told.
 enum class close_kind {
   client,    ///< The client sent a close packet: a pending poll gets `6` (noop).
@@ -53,7 +63,8 @@ class engine_session : public std::enable_shared_from_this<engine_session<Config
 public:
   using server_type = basic_server<Config>;
   using endpoint_type = websocketpp::server<Config>;
-  using connection_ptr = typename endpoint_type::connection_ptr;
+  using connection_ptr = typename endpoint_type::connection_ptr;  ///< An HTTP (polling) request.
+  using ws_ptr = typename ws_link<Config>::type;                   ///< A WebSocket connection.
   using socket_type = basic_socket<Config>;
   using socket_ptr = std::shared_ptr<socket_type>;
   using raw_handler = std::function<void(engine_session&, std::string_view data, bool binary)>;
@@ -92,7 +103,7 @@ public:
 
   // ---- Used by the server ----
 
-  void start(connection_ptr ws) {
+  void start(ws_ptr ws) {
     std::lock_guard<std::mutex> lk(mtx_);
     if (ws) {
       ws_ = std::move(ws);
@@ -176,7 +187,7 @@ public:
   }
 
   /// A WebSocket probe for this polling session opened (protocol v4 §"Upgrade").
-  void on_probe_open(const connection_ptr& con) {
+  void on_probe_open(const ws_ptr& con) {
     std::unique_lock<std::mutex> lk(mtx_);
     if (closed_ || upgrading_ || transport_ != transport_kind::polling) {
       lk.unlock();
@@ -196,7 +207,7 @@ public:
   }
 
   /// A frame arrived on one of this session's WebSocket connections.
-  void on_ws_message(const connection_ptr& con, const std::string& payload, bool binary) {
+  void on_ws_message(const ws_ptr& con, const std::string& payload, bool binary) {
     protocol::engineio::limits lim;
     lim.max_payload = server_.options().max_payload;
     std::error_code ec;
@@ -214,7 +225,7 @@ public:
   }
 
   /// One of this session's WebSocket connections closed.
-  void on_ws_closed(const connection_ptr& con) {
+  void on_ws_closed(const ws_ptr& con) {
     {
       std::lock_guard<std::mutex> lk(mtx_);
       if (con == probe_) {
@@ -230,7 +241,8 @@ public:
 
   /// Ends the session: answers a held poll, closes the WebSocket, disconnects every socket.
   void close(std::error_code why, std::string_view reason, close_kind how) {
-    connection_ptr get, ws, probe;
+    connection_ptr get;
+    ws_ptr ws, probe;
     {
       std::lock_guard<std::mutex> lk(mtx_);
       if (closed_) return;
@@ -299,8 +311,8 @@ public:
   }
 
 private:
-  // websocketpp connections are not safe to close from a thread other than their strand.
-  template <class F> static void on_strand(const connection_ptr& con, F&& f) {
+  // WebSocket connections are not safe to close from a thread other than their strand.
+  template <class F> static void on_strand(const ws_ptr& con, F&& f) {
     if (auto strand = con->get_strand())
       asio::post(*strand, std::forward<F>(f));
     else
@@ -404,7 +416,7 @@ private:
 
   // On `con`'s strand: every flush of a session runs there, one after the other, before a
   // close posted later, so frames keep their order and precede the close frame.
-  void flush(const connection_ptr& con) {
+  void flush(const ws_ptr& con) {
     ws_message_ptr buffer = spare_buffer();
     std::string& out = buffer->get_raw_payload();
     std::size_t bytes = 0;
@@ -489,7 +501,7 @@ private:
     schedule_ping();
   }
 
-  void on_probe_packet(const connection_ptr& con, const protocol::engineio::packet& p, std::error_code ec) {
+  void on_probe_packet(const ws_ptr& con, const protocol::engineio::packet& p, std::error_code ec) {
     using protocol::engineio::packet_type;
     if (!ec && p.type == packet_type::ping && p.data == "probe") {
       std::string pong;
@@ -535,7 +547,7 @@ private:
   }
 
   void abandon_probe() {
-    connection_ptr probe;
+    ws_ptr probe;
     {
       std::lock_guard<std::mutex> lk(mtx_);
       probe = std::move(probe_);
@@ -753,8 +765,8 @@ private:
   bool closed_ = false;
   bool upgrading_ = false;
   connection_ptr pending_get_;
-  connection_ptr ws_;
-  connection_ptr probe_;
+  ws_ptr ws_;
+  ws_ptr probe_;
   std::vector<outgoing_frame> outbox_;
   std::size_t outbox_bytes_ = 0;
   // WebSocket write batching (see queue_frame): frames waiting for the flush (copied bytes,

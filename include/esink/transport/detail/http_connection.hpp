@@ -12,6 +12,7 @@
 #include <asio/strand.hpp>
 #include <asio/write.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,6 +37,8 @@ namespace esink::detail {
 ///   - `const http_handler* keepalive_route(const request_head&)`: the handler to serve the
 ///     request here, or null to hand the connection over;
 ///   - `void hand_off(asio::ip::tcp::socket)`: gives the connection to websocketpp;
+///   - `bool upgrade(asio::ip::tcp::socket&, const request_head&)`: takes the socket (and
+///     answers the handshake) when the request is a WebSocket handshake it accepts;
 ///   - `void add_cors(std::string_view origin, http_responder::headers&)`;
 ///   - `std::size_t keepalive_max_body()`.
 template <class Host> class http_connection : public std::enable_shared_from_this<http_connection<Host>> {
@@ -130,23 +133,25 @@ private:
     // An error here is mostly the client closing (or resetting) between requests.
     if (ec || n == 0 || !socket_.is_open()) return close();
     request_head head;
-    head_parse parsed = parse_request_head(std::string_view(head_buf_.data(), n), head, max_head);
+    head_parse parsed = parse(n, head);
     if (parsed == head_parse::incomplete && n == head_buf_.size()) {
       // A long head: peek again with room for the longest one allowed.
       head_buf_.resize(max_head);
       const ssize_t again = ::recv(socket_.native_handle(), head_buf_.data(), head_buf_.size(), MSG_PEEK | MSG_DONTWAIT);
       if (again > 0) n = static_cast<std::size_t>(again);
-      parsed = parse_request_head(std::string_view(head_buf_.data(), n), head, max_head);
+      parsed = parse(n, head);
+    }
+    if (parsed == head_parse::incomplete) return peek_again_soon();
+    head_retry_ = std::chrono::milliseconds(0);
+    if (parsed == head_parse::complete && head.upgrade) {
+      // A WebSocket handshake esink answers itself takes the socket; any other upgrade (or a
+      // refused handshake, which websocketpp answers with the precise error) goes on below.
+      if (host_.upgrade(socket_, head)) return release();
     }
     const http_handler* route = nullptr;
-    // A head that is not all there yet comes from a slow or unusual client: websocketpp,
-    // which reads incrementally, serves it.
-    if (parsed == head_parse::complete) route = host_.keepalive_route(head);
+    if (parsed == head_parse::complete && !head.upgrade) route = host_.keepalive_route(head);
     if (!route) {
-      // Nothing of this object is needed any more: let the timer go now rather than at its
-      // deadline (it holds the object, buffer included, until then).
-      timer_.cancel();
-      std::string().swap(head_buf_);
+      release();
       return host_.hand_off(std::move(socket_));
     }
 
@@ -199,6 +204,44 @@ private:
                        if (rec) return self->close();
                        self->dispatch();
                      });
+  }
+
+  head_parse parse(std::size_t n, request_head& head) const {
+    return parse_request_head(std::string_view(head_buf_.data(), n), head, max_head, std::size_t(-1), 100, true);
+  }
+
+  // Nothing of this object is needed once the socket moves on: let the timer go now rather
+  // than at its deadline (it holds the object, buffer included, until then).
+  void release() {
+    clear_deadline();
+    timer_.cancel();
+    if (retry_timer_) retry_timer_->cancel();
+    std::string().swap(head_buf_);
+  }
+
+  // Part of a head is in: the rest is on its way (a head across TCP segments, a slow client).
+  // A peek would find the same bytes at once, so look again after a short pause, backing off
+  // to 50 ms, for at most the body timeout. The whole head must be in before the request goes
+  // to the WebSocket code or to websocketpp, which both read it from the kernel.
+  void peek_again_soon() {
+    // A peer that stopped sending will never finish its head (a peek cannot see the FIN
+    // behind the bytes it returns; poll can).
+    pollfd p{socket_.native_handle(), POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) return close();
+    if (head_retry_.count() == 0) {
+      head_deadline_ = clock::now() + body_timeout;
+      head_retry_ = std::chrono::milliseconds(1);
+    } else {
+      if (clock::now() >= head_deadline_) return close();
+      head_retry_ = std::min<std::chrono::milliseconds>(head_retry_ * 2, std::chrono::milliseconds(50));
+    }
+    if (!retry_timer_) retry_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+    retry_timer_->expires_after(head_retry_);
+    retry_timer_->async_wait([self = this->shared_from_this()](const asio::error_code& ec) {
+      if (ec || !self->socket_.is_open()) return;
+      self->socket_.async_receive(asio::buffer(self->head_buf_), asio::socket_base::message_peek,
+                                  [self](const asio::error_code& e, std::size_t n) { self->on_peeked(e, n); });
+    });
   }
 
   void dispatch() {
@@ -261,6 +304,9 @@ private:
   Host& host_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
+  std::unique_ptr<asio::steady_timer> retry_timer_;  ///< Only for a head that came in pieces.
+  std::chrono::milliseconds head_retry_{0};
+  clock::time_point head_deadline_;
   std::string head_buf_;
   http_request request_;
   const http_handler* route_ = nullptr;

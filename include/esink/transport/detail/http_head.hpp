@@ -18,6 +18,7 @@ struct request_head {
   std::size_t content_length = 0;  ///< 0 without a Content-Length header.
   bool keep_alive = true;          ///< The connection may carry another request after this one.
   bool expect_continue = false;    ///< `Expect: 100-continue`: answer 100 before reading the body.
+  bool upgrade = false;            ///< An `Upgrade` header (seen only when the caller allows it).
 };
 
 /// What @ref parse_request_head made of a buffer.
@@ -76,8 +77,11 @@ inline bool has_token(std::string_view v, std::string_view token) {
 ///
 /// @param max_head   heads longer than this are `unusual` (websocketpp's own limit is 16000).
 /// @param max_body   a larger Content-Length is `unusual` (websocketpp answers it with 413).
+/// @param allow_upgrade  an `Upgrade` request without a body is `complete` with `upgrade` set
+///                   (the caller answers WebSocket handshakes itself) rather than `unusual`.
 inline head_parse parse_request_head(std::string_view buf, request_head& h, std::size_t max_head = 16000,
-                                     std::size_t max_body = std::size_t(-1), std::size_t max_headers = 100) {
+                                     std::size_t max_body = std::size_t(-1), std::size_t max_headers = 100,
+                                     bool allow_upgrade = false) {
   using namespace http_head_detail;
   h = request_head{};
   auto end = buf.find("\r\n\r\n");
@@ -136,17 +140,21 @@ inline head_parse parse_request_head(std::string_view buf, request_head& h, std:
       if (n > max_body) return head_parse::unusual;
       h.content_length = n;
       have_length = true;
-    } else if (iequals(name, "Transfer-Encoding") || iequals(name, "Upgrade")) {
+    } else if (iequals(name, "Transfer-Encoding")) {
       return head_parse::unusual;
+    } else if (iequals(name, "Upgrade")) {
+      if (!allow_upgrade) return head_parse::unusual;
+      h.upgrade = true;
     } else if (iequals(name, "Connection")) {
       close = close || has_token(value, "close");
       keep_alive = keep_alive || has_token(value, "keep-alive");
-      if (has_token(value, "upgrade")) return head_parse::unusual;
+      if (has_token(value, "upgrade") && !allow_upgrade) return head_parse::unusual;
     } else if (iequals(name, "Expect")) {
       if (!iequals(value, "100-continue")) return head_parse::unusual;
       h.expect_continue = true;
     }
   }
+  if (h.upgrade && (h.content_length != 0 || h.expect_continue)) return head_parse::unusual;
   h.keep_alive = !close && (!h.http10 || keep_alive);
   return head_parse::complete;
 }
