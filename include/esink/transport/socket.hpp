@@ -152,7 +152,8 @@ public:
   }
 
   /// Sends an already encoded packet (it must be encoded for this socket's namespace).
-  void send(const encoded_packet_ptr& p);
+  /// `direct`: write from this thread when the connection is idle (see engine_session::send).
+  void send(const encoded_packet_ptr& p, bool direct = true);
 
   /// Joins `room`; a room is a name that emits can target.
   void join(const std::string& room);

@@ -44,7 +44,7 @@ public:
   /// Sends `p` (encoded for this namespace) to every socket of the namespace.
   void broadcast(const encoded_packet_ptr& p) const {
     std::shared_lock<std::shared_mutex> lk(mtx_);
-    for (const auto& [id, s] : sockets_) s->send(p);
+    for (const auto& [id, s] : sockets_) s->send(p, false);
   }
 
   /// Sends `p` to every socket in `room`; costs O(members), not O(sockets).
@@ -52,8 +52,14 @@ public:
     std::shared_lock<std::shared_mutex> lk(mtx_);
     auto it = rooms_.find(room);
     if (it == rooms_.end()) return;
-    for (socket_type* s : it->second) s->send(p);
+    // A user's few connections are written from this thread; a large room's are left to the
+    // I/O threads, where frames for one connection pile up into one write.
+    const bool direct = it->second.size() <= direct_room_size;
+    for (socket_type* s : it->second) s->send(p, direct);
   }
+
+  /// Rooms up to this size are written to from the sending thread (see send_to_room).
+  static constexpr std::size_t direct_room_size = 4;
 
   /// Emits `event` to every socket of the namespace; encoded once.
   void emit(std::string_view event, const message& m = {}) const {

@@ -96,7 +96,9 @@ public:
   }
 
   /// Sends every frame of `p`, in order and without interleaving with other packets.
-  void send(const encoded_packet& p) { send_frames(p.frames().data(), p.frames().size()); }
+  /// `direct`: the caller sends to few connections, so writing from its thread (when this
+  /// connection has nothing queued) beats a hop to the connection's I/O thread.
+  void send(const encoded_packet& p, bool direct = false) { send_frames(p.frames().data(), p.frames().size(), direct); }
 
   /// Ends the session from the server side.
   void close() { close(make_error_code(error::server_shutting_down), "forced server close", close_kind::server); }
@@ -347,10 +349,15 @@ private:
     server_.respond(con, 200, "text/plain; charset=UTF-8", std::move(body), deferred);
   }
 
-  void send_frames(const outgoing_frame* frames, std::size_t count) {
+  void send_frames(const outgoing_frame* frames, std::size_t count, bool direct = false) {
     std::unique_lock<std::mutex> lk(mtx_);
     if (closed_) return;
     if (transport_ == transport_kind::websocket) {
+      if constexpr (direct_writes) {
+        // Nothing of this session is pending or being handed over, so a direct write cannot
+        // overtake an earlier frame; the connection refuses if it still has bytes queued.
+        if (direct && !flush_posted_ && handoff_bytes_ == 0 && ws_->try_write_now(frames, count)) return;
+      }
       std::size_t bytes = 0;
       for (std::size_t i = 0; i < count; ++i) bytes += frames[i].wire_size();
       const std::size_t limit = server_.options().max_outgoing_bytes;
@@ -385,6 +392,9 @@ private:
       respond_poll(con, out, true);
     }
   }
+
+  // esink's own WebSocket connections (plain TCP) can be written from any thread.
+  static constexpr bool direct_writes = std::is_same_v<Config, plain_config>;
 
   // Write batching. Frames for the WebSocket are copied into the session's pending buffer
   // (a few hundred bytes: cheaper than sharing the frame, whose reference count every
@@ -796,9 +806,9 @@ private:
 
 }  // namespace detail
 
-template <class Config> void basic_socket<Config>::send(const encoded_packet_ptr& p) {
+template <class Config> void basic_socket<Config>::send(const encoded_packet_ptr& p, bool direct) {
   if (!connected()) return;
-  if (auto s = session_.lock()) s->send(*p);
+  if (auto s = session_.lock()) s->send(*p, direct);
 }
 
 template <class Config> void basic_socket<Config>::disconnect() {

@@ -15,10 +15,15 @@
 #include <websocketpp/frame.hpp>
 #include <websocketpp/sha1/sha1.hpp>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,7 +80,8 @@ inline std::string ws_accept_response(std::string_view key) {
 /// session type serves both this and websocketpp's TLS connections.
 ///
 /// @par Thread safety
-/// Everything runs on the connection's executor (a strand), except `get_buffered_amount`.
+/// Everything runs on the connection's executor (a strand), except `get_buffered_amount` and
+/// `try_write_now`, which may be called from any thread.
 ///
 /// @tparam Host provides `on_ws_message(const std::shared_ptr<ws_connection>&, const
 ///   std::string&, bool binary)` and `on_ws_closed(const std::shared_ptr<ws_connection>&)`,
@@ -90,7 +96,8 @@ public:
 
   /// `response` (the 101) goes out first, with whatever is sent before start().
   ws_connection(Host& host, asio::ip::tcp::socket socket, std::size_t max_message, std::string response)
-      : host_(host), socket_(std::move(socket)), executor_(socket_.get_executor()), reader_(max_message) {
+      : host_(host), socket_(std::move(socket)), fd_(socket_.native_handle()), executor_(socket_.get_executor()),
+        reader_(max_message) {
     auto m = std::make_shared<ws_message>(nullptr, websocketpp::frame::opcode::text, 0);
     m->get_raw_payload() = std::move(response);
     m->set_prepared(true);
@@ -105,6 +112,7 @@ public:
 
   /// Queues a framed message (`ws_message` with header and payload); write_frame() sends it.
   std::error_code send(const ws_message_ptr& m) {
+    std::lock_guard<std::mutex> lk(write_mtx_);
     if (state_ != state::open) return make_error_code(std::errc::not_connected);
     queue(m);
     return {};
@@ -112,8 +120,11 @@ public:
 
   /// Frames `payload` as one message and sends it.
   std::error_code send(std::string_view payload, websocketpp::frame::opcode::value op) {
-    if (state_ != state::open) return make_error_code(std::errc::not_connected);
-    queue(frame(op, payload));
+    {
+      std::lock_guard<std::mutex> lk(write_mtx_);
+      if (state_ != state::open) return make_error_code(std::errc::not_connected);
+      queue(frame(op, payload));
+    }
     write_frame();
     return {};
   }
@@ -121,30 +132,61 @@ public:
   /// Starts writing whatever is queued (nothing while a write is in flight: its completion
   /// picks up the rest). Writes directly when the socket takes it all, which it usually does.
   void write_frame() {
-    if (writing_ || queue_.empty() || state_ == state::closed) return;
-    writing_ = true;
-    in_flight_.swap(queue_);
-    buffers_.clear();
-    std::size_t total = 0;
-    for (const auto& m : in_flight_) {
-      for (const std::string* s : {&m->get_header(), &m->get_payload()}) {
+    bool done;
+    {
+      std::lock_guard<std::mutex> lk(write_mtx_);
+      done = write_locked();
+    }
+    if (done) finish();
+  }
+
+  /// Writes `frames` at once, from the calling thread, when nothing is queued or being
+  /// written (so nothing sent earlier can be overtaken); false when the caller should queue
+  /// them instead. Saves the hop to an I/O thread for a few recipients; a broadcast is better
+  /// off queueing, so that frames for one connection pile up into one write. Any thread.
+  bool try_write_now(const outgoing_frame* frames, std::size_t count) {
+    constexpr std::size_t max_frames = 4;
+    if (count > max_frames) return false;
+    std::lock_guard<std::mutex> lk(write_mtx_);
+    if (state_ != state::open) return true;  // closing: the frames have nowhere to go, as with send()
+    if (writing_ || !queue_.empty()) return false;
+    iovec iov[2 * max_frames];
+    std::size_t n = 0, total = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      for (const std::string* s : {&frames[i].ws->get_header(), &frames[i].ws->get_payload()}) {
         if (s->empty()) continue;
-        buffers_.emplace_back(s->data(), s->size());
+        iov[n].iov_base = const_cast<char*>(s->data());
+        iov[n++].iov_len = s->size();
         total += s->size();
       }
     }
-    asio::error_code ec;
-    std::size_t sent = socket_.write_some(buffers_, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear(), sent = 0;
-    if (ec || sent == total) return written(ec, total);
-    // Skip what went out, then let Asio wait for room for the rest.
-    std::size_t skip = sent, first = 0;
-    while (skip >= buffers_[first].size()) skip -= buffers_[first++].size();
-    buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<std::ptrdiff_t>(first));
-    buffers_.front() += skip;
-    asio::async_write(socket_, buffers_, [self = this->shared_from_this(), total](const asio::error_code& e, std::size_t) {
-      self->written(e, total);
-    });
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = n;
+    ssize_t sent;
+    do sent = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      // The connection is broken: end it on its strand, as a failed write there would.
+      asio::post(executor_, [self = this->shared_from_this()] { self->finish(); });
+      return true;
+    }
+    std::size_t done = sent < 0 ? 0 : static_cast<std::size_t>(sent);
+    if (done == total) return true;
+    // The socket took part of it: the rest waits in the queue for the strand to write it.
+    std::string rest;
+    rest.reserve(total - done);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t skip = std::min(done, iov[i].iov_len);
+      done -= skip;
+      rest.append(static_cast<const char*>(iov[i].iov_base) + skip, iov[i].iov_len - skip);
+    }
+    auto m = std::make_shared<ws_message>(nullptr, websocketpp::frame::opcode::binary, 0);
+    m->get_raw_payload() = std::move(rest);
+    m->set_prepared(true);
+    queue(std::move(m));
+    asio::post(executor_, [self = this->shared_from_this()] { self->write_frame(); });
+    return true;
   }
 
   /// Bytes queued or being written. Any thread.
@@ -176,35 +218,77 @@ private:
     return m;
   }
 
+  // With write_mtx_ held.
   void queue(ws_message_ptr m) {
     buffered_.fetch_add(m->get_header().size() + m->get_payload().size(), std::memory_order_relaxed);
     queue_.push_back(std::move(m));
   }
 
-  void written(const asio::error_code& ec, std::size_t bytes) {
+  // With write_mtx_ held, on the strand: writes what is queued, directly as far as the socket
+  // takes it, with Asio for the rest. True when the connection is done (a write failed, or
+  // both close frames have crossed): the caller then finishes it, outside the lock.
+  bool write_locked() {
+    while (!writing_ && !queue_.empty() && state_ != state::closed) {
+      writing_ = true;
+      in_flight_.swap(queue_);
+      buffers_.clear();
+      std::size_t total = 0;
+      for (const auto& m : in_flight_) {
+        for (const std::string* s : {&m->get_header(), &m->get_payload()}) {
+          if (s->empty()) continue;
+          buffers_.emplace_back(s->data(), s->size());
+          total += s->size();
+        }
+      }
+      asio::error_code ec;
+      std::size_t sent = socket_.write_some(buffers_, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear(), sent = 0;
+      if (ec) {
+        written_locked(total);
+        return true;
+      }
+      if (sent == total) {
+        if (written_locked(total)) return true;
+        continue;
+      }
+      // Skip what went out, then let Asio wait for room for the rest.
+      std::size_t skip = sent, first = 0;
+      while (skip >= buffers_[first].size()) skip -= buffers_[first++].size();
+      buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<std::ptrdiff_t>(first));
+      buffers_.front() += skip;
+      asio::async_write(socket_, buffers_,
+                        [self = this->shared_from_this(), total](const asio::error_code& e, std::size_t) {
+                          bool done;
+                          {
+                            std::lock_guard<std::mutex> lk(self->write_mtx_);
+                            done = self->written_locked(total) || e || self->write_locked();
+                          }
+                          if (done) self->finish();
+                        });
+      return false;
+    }
+    return false;
+  }
+
+  // With write_mtx_ held: the write in flight is over. True when the close handshake is done.
+  bool written_locked(std::size_t bytes) {
     writing_ = false;
     buffered_.fetch_sub(std::min(bytes, buffered_.load(std::memory_order_relaxed)), std::memory_order_relaxed);
     in_flight_.clear();
     if (in_flight_.capacity() > 64) std::vector<ws_message_ptr>().swap(in_flight_);
     if (buffers_.capacity() > 64) std::vector<asio::const_buffer>().swap(buffers_);
-    if (state_ == state::closed) return;
-    if (ec) return finish();
-    if (close_queued_ && queue_.empty()) {
-      close_written_ = true;
-      // After a protocol error the peer's bytes mean nothing: FIN, then drain until it closes.
-      if (failed_) {
-        asio::error_code e;
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, e);
-      }
-      // The server closes the TCP connection first once both close frames crossed (§7.1.1).
-      if (peer_closed_) return finish();
-      return;
+    if (state_ == state::closed || !close_queued_ || !queue_.empty() || close_written_) return false;
+    close_written_ = true;
+    // After a protocol error the peer's bytes mean nothing: FIN, then drain until it closes.
+    if (failed_) {
+      asio::error_code e;
+      socket_.shutdown(asio::ip::tcp::socket::shutdown_send, e);
     }
-    write_frame();
+    // The server closes the TCP connection first once both close frames crossed (§7.1.1).
+    return peer_closed_;
   }
 
   void begin_close(std::uint16_t code, std::string_view reason, std::chrono::steady_clock::duration timeout) {
-    state_ = state::closing;
     std::string payload;
     if (code != 1005) {
       payload.push_back(static_cast<char>(code >> 8));
@@ -214,8 +298,12 @@ private:
       while (n > 0 && n < reason.size() && (static_cast<unsigned char>(reason[n]) & 0xc0) == 0x80) --n;
       payload.append(reason.data(), n);
     }
-    queue(frame(websocketpp::frame::opcode::close, payload));
-    close_queued_ = true;
+    {
+      std::lock_guard<std::mutex> lk(write_mtx_);
+      state_ = state::closing;
+      queue(frame(websocketpp::frame::opcode::close, payload));
+      close_queued_ = true;
+    }
     timer_ = std::make_unique<asio::steady_timer>(executor_);
     timer_->expires_after(timeout);
     timer_->async_wait([self = this->shared_from_this()](const asio::error_code& ec) {
@@ -268,10 +356,7 @@ private:
           reader_.release_message();
           break;
         case ws_reader::event::ping:
-          if (state_ == state::open) {
-            queue(frame(websocketpp::frame::opcode::pong, reader_.control()));
-            write_frame();
-          }
+          if (state_ == state::open) send(reader_.control(), websocketpp::frame::opcode::pong);
           break;
         case ws_reader::event::pong: break;
         case ws_reader::event::close: return on_peer_close();
@@ -296,22 +381,31 @@ private:
     begin_close(reader_.error_code(), reader_.error_reason(), std::chrono::seconds(1));
   }
 
+  // On the strand. The socket is closed under write_mtx_, so a direct write from another
+  // thread never reaches a descriptor number that has been reused.
   void finish() {
-    if (state_ == state::closed) return;
-    state_ = state::closed;
-    asio::error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    {
+      std::lock_guard<std::mutex> lk(write_mtx_);
+      if (state_ == state::closed) return;
+      state_ = state::closed;
+      asio::error_code ec;
+      socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+      socket_.close(ec);
+      queue_.clear();
+      buffered_.store(0, std::memory_order_relaxed);
+    }
     if (timer_) timer_->cancel();
-    queue_.clear();
-    buffered_.store(0, std::memory_order_relaxed);
     host_.on_ws_closed(this->shared_from_this());
   }
 
   Host& host_;
   asio::ip::tcp::socket socket_;
+  const int fd_;  ///< For direct writes from other threads; closed only under write_mtx_.
   executor_type executor_;
   ws_reader reader_;
+  // The write side: touched on the strand and by try_write_now from any thread, under the
+  // mutex (state_ is written under it too; the strand reads it freely).
+  std::mutex write_mtx_;
   std::vector<ws_message_ptr> queue_;      ///< Waiting for the write in flight to finish.
   std::vector<ws_message_ptr> in_flight_;  ///< Being written.
   std::vector<asio::const_buffer> buffers_;
