@@ -11,17 +11,19 @@
 #include "producers.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -139,10 +141,27 @@ options parse(int argc, char** argv) {
   return o;
 }
 
+/// The contents of a /proc file, or "" when the process is gone. A process can exit between
+/// being listed and being read (a database backend ending), and libstdc++'s streams throw on
+/// the ESRCH that reading then gives: plain read(2) instead.
+std::string read_proc_file(const std::string& path) {
+  std::string s;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return s;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    s.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return s;
+}
+
 /// CPU seconds (user + system) of a process, from /proc/PID/stat.
 double proc_cpu_seconds(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string s = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
   auto rp = s.rfind(')');
   if (rp == std::string::npos) return 0;
   std::istringstream in(s.substr(rp + 2));
@@ -156,8 +175,7 @@ double proc_cpu_seconds(int pid) {
 }
 
 int proc_ppid(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string s = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
   auto rp = s.rfind(')');
   if (rp == std::string::npos) return -1;
   std::istringstream in(s.substr(rp + 2));
@@ -183,7 +201,7 @@ double tree_cpu_seconds(int pid) {
 
 /// Resident set size in KiB (VmRSS), or 0.
 std::uint64_t proc_rss_kb(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::istringstream f(read_proc_file("/proc/" + std::to_string(pid) + "/status"));
   std::string line;
   while (std::getline(f, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);

@@ -154,6 +154,8 @@ public:
   /// Sends an already encoded packet (it must be encoded for this socket's namespace).
   /// `direct`: write from this thread when the connection is idle (see engine_session::send).
   void send(const encoded_packet_ptr& p, bool direct = true);
+  /// Sends `a`, then `b`, with nothing in between (one write when written directly).
+  void send(const encoded_packet_ptr& a, const encoded_packet_ptr& b, bool direct = true);
 
   /// Joins `room`; a room is a name that emits can target.
   void join(const std::string& room);

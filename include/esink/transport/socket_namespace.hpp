@@ -47,6 +47,12 @@ public:
     for (const auto& [id, s] : sockets_) s->send(p, false);
   }
 
+  /// Sends `a`, then `b`, to every socket: one pass, each socket gets both back to back.
+  void broadcast(const encoded_packet_ptr& a, const encoded_packet_ptr& b) const {
+    std::shared_lock<std::shared_mutex> lk(mtx_);
+    for (const auto& [id, s] : sockets_) s->send(a, b, false);
+  }
+
   /// Sends `p` to every socket in `room`; costs O(members), not O(sockets).
   void send_to_room(const std::string& room, const encoded_packet_ptr& p) const {
     std::shared_lock<std::shared_mutex> lk(mtx_);
@@ -56,6 +62,16 @@ public:
     // I/O threads, where frames for one connection pile up into one write.
     const bool direct = it->second.size() <= direct_room_size;
     for (socket_type* s : it->second) s->send(p, direct);
+  }
+
+  /// Sends `a`, then `b`, to every socket in `room`: where written directly, both leave in
+  /// one `sendmsg`.
+  void send_to_room(const std::string& room, const encoded_packet_ptr& a, const encoded_packet_ptr& b) const {
+    std::shared_lock<std::shared_mutex> lk(mtx_);
+    auto it = rooms_.find(room);
+    if (it == rooms_.end()) return;
+    const bool direct = it->second.size() <= direct_room_size;
+    for (socket_type* s : it->second) s->send(a, b, direct);
   }
 
   /// Rooms up to this size are written to from the sending thread (see send_to_room).

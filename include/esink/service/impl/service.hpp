@@ -26,6 +26,11 @@ template <class T> using session_counts_t = decltype(std::declval<const T&>().se
 template <class T> using slow_disconnects_t =
     decltype(std::uint64_t(std::declval<const T&>().slow_consumer_disconnects()));
 template <class N> using nsp_size_t = decltype(std::size_t(std::declval<const N&>().size()));
+template <class N> using nsp_broadcast_pair_t = decltype(std::declval<const N&>().broadcast(
+    std::declval<const encoded_packet_ptr&>(), std::declval<const encoded_packet_ptr&>()));
+template <class N> using nsp_room_pair_t = decltype(std::declval<const N&>().send_to_room(
+    std::declval<const std::string&>(), std::declval<const encoded_packet_ptr&>(),
+    std::declval<const encoded_packet_ptr&>()));
 template <class N> using nsp_room_size_t =
     decltype(std::size_t(std::declval<const N&>().room_size(std::declval<const std::string&>())));
 
@@ -380,8 +385,13 @@ std::size_t service<Source, Auth, Router, Transport>::send(const change_payload&
     std::string text = sp.for_user("\"*\"");
     auto a = encoded_packet::event_raw(nsp, sp.table_json(), text);
     auto b = encoded_packet::event_raw(nsp, "\"changes\"", text);
-    nsp_->broadcast(a);
-    nsp_->broadcast(b);
+    // The two events of a change leave together (one pass, one write per connection).
+    if constexpr (detail::is_detected_v<detail::nsp_broadcast_pair_t, namespace_type>) {
+      nsp_->broadcast(a, b);
+    } else {
+      nsp_->broadcast(a);
+      nsp_->broadcast(b);
+    }
     if constexpr (detail::is_detected_v<detail::nsp_size_t, namespace_type>) count_bytes(a, b, nsp_->size());
     stats_.deliveries.fetch_add(1, std::memory_order_relaxed);
     delivered.inc();
@@ -400,8 +410,12 @@ std::size_t service<Source, Auth, Router, Transport>::send(const change_payload&
     std::string room = room_of(key);
     auto a = encoded_packet::event_raw(nsp, sp.table_json(), text);
     auto b = encoded_packet::event_raw(nsp, "\"changes\"", text);
-    nsp_->send_to_room(room, a);
-    nsp_->send_to_room(room, b);
+    if constexpr (detail::is_detected_v<detail::nsp_room_pair_t, namespace_type>) {
+      nsp_->send_to_room(room, a, b);
+    } else {
+      nsp_->send_to_room(room, a);
+      nsp_->send_to_room(room, b);
+    }
     if constexpr (detail::is_detected_v<detail::nsp_room_size_t, namespace_type>)
       count_bytes(a, b, nsp_->room_size(room));
     stats_.deliveries.fetch_add(1, std::memory_order_relaxed);
