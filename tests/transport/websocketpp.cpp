@@ -568,3 +568,45 @@ BOOST_FIXTURE_TEST_CASE(stalled_client_is_cut_off_and_others_keep_receiving, ser
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_CASE(packets_sent_right_after_connect_wait_for_on_connection, server_fixture) {
+  // The CONNECT answer leaves before on_connection runs; a client may emit the moment it has
+  // it. Its packets must reach the handlers on_connection registers, in order (Node's single
+  // thread gives that order; here it is held back until on_connection returns).
+  auto& nsp = make().of("/");
+  std::mutex mtx;
+  std::vector<std::string> got;
+  // Accepted from another thread, as an auth lookup does: on_connection then runs there,
+  // while the I/O threads go on reading the client.
+  std::vector<std::thread> answerers;
+  nsp.use([&](const esink::handshake&, esink::connect_reply reply) {
+    std::lock_guard<std::mutex> lk(mtx);
+    answerers.emplace_back([reply] { reply.accept(); });
+  });
+  nsp.on_connection([&](const std::shared_ptr<esink::socketio_socket>& s) {
+    std::this_thread::sleep_for(300ms);  // a slow handler: the client's events arrive meanwhile
+    s->on("e", [&](esink::socketio_socket&, esink::message& m, auto) {
+      std::lock_guard<std::mutex> lk(mtx);
+      got.emplace_back(m.args.at(0).as_string());
+    });
+  });
+  auto port = start();
+  ws_client c(port, ws_target);
+  c.read_data();
+  c.send_text("40");
+  BOOST_TEST_REQUIRE(c.read_data()->payload.rfind("40{", 0) == 0u);
+  c.send_text(R"(42["e","1"])");
+  c.send_text(R"(42["e","2"])");
+  c.send_text(R"(42["e","3"])");
+  for (int i = 0; i < 400; ++i) {
+    {
+      std::lock_guard<std::mutex> lk(mtx);
+      if (got.size() == 3u) break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  BOOST_TEST(server->session_count() == 1u);  // not closed as "not connected"
+  std::lock_guard<std::mutex> lk(mtx);
+  BOOST_TEST(got == (std::vector<std::string>{"1", "2", "3"}), boost::test_tools::per_element());
+  for (auto& t : answerers) t.join();
+}

@@ -688,6 +688,23 @@ private:
   void dispatch(protocol::socketio::packet_type type, std::string_view nsp, std::optional<std::uint64_t> id,
                 boost::json::value v, std::vector<std::string> attachments) {
     namespace sio = protocol::socketio;
+    if (type != sio::packet_type::connect) {
+      // The client may send as soon as it has the CONNECT answer, which goes out before the
+      // server's on_connection handler has registered the socket's handlers: hold the packet
+      // until it has (Node's single thread gives this order for free).
+      std::lock_guard<std::mutex> lk(sio_mtx_);
+      const std::string name(nsp);
+      if (connecting_.count(name) && sockets_.count(name)) {
+        early_.push_back({type, name, id, std::move(v), std::move(attachments)});
+        return;
+      }
+    }
+    dispatch_ready(type, nsp, id, std::move(v), std::move(attachments));
+  }
+
+  void dispatch_ready(protocol::socketio::packet_type type, std::string_view nsp, std::optional<std::uint64_t> id,
+                      boost::json::value v, std::vector<std::string> attachments) {
+    namespace sio = protocol::socketio;
     switch (type) {
       case sio::packet_type::connect: return on_connect(nsp, std::move(v));
       case sio::packet_type::disconnect: {
@@ -769,8 +786,12 @@ private:
     auto s = std::make_shared<socket_type>(random_id(), nsp, this->weak_from_this(), hs, std::move(v));
     {
       std::lock_guard<std::mutex> lk(sio_mtx_);
-      connecting_.erase(nsp.name());
-      if (is_closed()) return;
+      if (is_closed()) {
+        connecting_.erase(nsp.name());
+        return;
+      }
+      // The namespace stays in connecting_ until on_connection has run: packets the client
+      // sends once it has the CONNECT answer wait for the handlers it registers (see dispatch).
       sockets_[nsp.name()] = s;
     }
     {
@@ -783,7 +804,37 @@ private:
     send(encoded_packet(sio::packet_type::connect, nsp.name(), std::nullopt, boost::json::serialize(ack)));
     nsp.add(s);
     if (nsp.on_connection_) nsp.on_connection_(s);
+    // Now the packets that arrived meanwhile, in order; more may arrive while they run.
+    for (;;) {
+      std::vector<early_packet> ready;
+      {
+        std::lock_guard<std::mutex> lk(sio_mtx_);
+        for (auto it = early_.begin(); it != early_.end();) {
+          if (it->nsp == nsp.name()) {
+            ready.push_back(std::move(*it));
+            it = early_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        if (ready.empty()) {
+          connecting_.erase(nsp.name());
+          if (early_.empty()) std::vector<early_packet>().swap(early_);
+          return;
+        }
+      }
+      for (auto& e : ready) dispatch_ready(e.type, e.nsp, e.id, std::move(e.data), std::move(e.attachments));
+    }
   }
+
+  /// A packet for a socket whose on_connection handler is still running.
+  struct early_packet {
+    protocol::socketio::packet_type type;
+    std::string nsp;
+    std::optional<std::uint64_t> id;
+    boost::json::value data;
+    std::vector<std::string> attachments;
+  };
 
   server_type& server_;
   const std::string sid_;
@@ -820,7 +871,8 @@ private:
 
   std::mutex sio_mtx_;
   std::unordered_map<std::string, socket_ptr> sockets_;
-  std::unordered_set<std::string> connecting_;
+  std::unordered_set<std::string> connecting_;  ///< CONNECT not answered yet, or on_connection running.
+  std::vector<early_packet> early_;
   std::optional<pending_binary> pending_binary_;
 };
 
